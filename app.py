@@ -1,0 +1,43 @@
+"""Yizhan (驿站): nearest help for migrant workers. `create_app()` wires; `python app.py` serves."""
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any, Mapping
+
+from flask import Flask
+
+from layers.factory import open_store
+from layers.layerdefs import load_layers
+from layers.seed import SAMPLE_STATIONS
+from web import api, geocode_api, meta, pages
+from web.cli import register_cli
+from web.config import DEFAULTS, check_config
+from web.errors import register_error_handlers
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """The Flask app: defaults, then YIZHAN_* environment variables, then `config`."""
+    app = Flask(__name__, static_folder=None)
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_prefixed_env("YIZHAN")
+    if config:
+        app.config.update(config)
+    settings = check_config(app.config)
+    app.json.ensure_ascii = False
+    layers = load_layers()
+    app.extensions["yizhan.tokens"] = settings["tokens"]
+    app.extensions["yizhan.store"] = open_store(
+        layers, settings["data_dir"], settings["database_url"], settings["read_urls"],
+        seed_path=SAMPLE_STATIONS if settings["seed"] else None,
+    )
+    for blueprint in (api.bp, meta.bp, geocode_api.bp, pages.bp):
+        app.register_blueprint(blueprint)
+    register_error_handlers(app)
+    register_cli(app)
+    return app
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    create_app().run(host=os.environ.get("YIZHAN_HOST", "127.0.0.1"), port=int(os.environ.get("YIZHAN_PORT", "5000")))

@@ -1,0 +1,1 @@
+"""Pure geospatial functions: coordinate systems, distances, opening hours, navigation links."""

@@ -1,0 +1,1 @@
+"""Data: layer definitions, the Station model, the store contract and its implementations."""

@@ -1,0 +1,29 @@
+"""Choosing and opening the store from configuration (PostGIS when a URL is set, else embedded)."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Mapping
+
+from layers.layerdefs import Layer
+from layers.seed import SAMPLE_STATIONS, read_geojson_stations
+from layers.store import StationStore
+
+LOGGER = logging.getLogger(__name__)
+
+
+def open_store(
+    layers: Mapping[str, Layer], data_dir: str | Path, database_url: str | None = None,
+    read_urls: tuple[str, ...] = (), seed_path: Path | None = SAMPLE_STATIONS,
+) -> StationStore:
+    """The configured store, seeded from `seed_path` when it is empty."""
+    seed = read_geojson_stations(seed_path, layers) if seed_path and Path(seed_path).exists() else None
+    if database_url:
+        from layers.postgis import PostgisStore
+
+        LOGGER.info("opening PostGIS store")
+        return PostgisStore(database_url, layers, seed=seed, read_urls=read_urls)
+    from layers.embedded import EmbeddedStore
+
+    LOGGER.info("opening embedded store in %s", data_dir)
+    return EmbeddedStore(data_dir, layers, seed=seed)

@@ -1,0 +1,85 @@
+"""Layer definitions: one JSON file per layer in `layers/defs/` (a new layer is a new file)."""
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Mapping
+
+LOGGER = logging.getLogger(__name__)
+DEFS_DIR = Path(__file__).parent / "defs"
+_REQUIRED = ("id", "name", "colour", "icon", "default_radius_m", "services")
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One kind of place, with its names (zh, en), style, default radius in metres and vocabulary."""
+
+    id: str
+    name: Mapping[str, str]
+    short_name: Mapping[str, str]
+    description: Mapping[str, str]
+    colour: str
+    icon: str
+    default_radius_m: float
+    coverage_radius_m: float
+    has_origins: bool
+    services: Mapping[str, Mapping[str, str]]
+
+    def label(self, lang: str = "zh") -> str:
+        """The layer's name in `lang` (zh or en), falling back to Chinese."""
+        return self.name.get(lang) or self.name["zh"]
+
+    def service_label(self, word: str, lang: str = "zh") -> str:
+        """A service word's label in `lang`, or the word itself if unknown."""
+        labels = self.services.get(word, {})
+        return labels.get(lang) or labels.get("zh") or word
+
+    def to_json(self) -> dict:
+        """The layer as the API shows it."""
+        return {
+            "id": self.id,
+            "name": dict(self.name),
+            "short_name": dict(self.short_name),
+            "description": dict(self.description),
+            "colour": self.colour,
+            "icon": self.icon,
+            "default_radius_m": self.default_radius_m,
+            "coverage_radius_m": self.coverage_radius_m,
+            "has_origins": self.has_origins,
+            "services": [{"id": k, "name": dict(v)} for k, v in self.services.items()],
+        }
+
+
+def _layer_from_json(raw: dict, source: Path) -> Layer:
+    missing = [key for key in _REQUIRED if key not in raw]
+    if missing:
+        raise ValueError(f"{source}: layer definition lacks {', '.join(missing)}")
+    if raw["id"] != source.stem:
+        raise ValueError(f"{source}: id {raw['id']!r} must equal the file name")
+    name = MappingProxyType(dict(raw["name"]))
+    return Layer(
+        id=raw["id"],
+        name=name,
+        short_name=MappingProxyType(dict(raw.get("short_name", raw["name"]))),
+        description=MappingProxyType(dict(raw.get("description", {}))),
+        colour=raw["colour"],
+        icon=raw["icon"],
+        default_radius_m=float(raw["default_radius_m"]),
+        coverage_radius_m=float(raw.get("coverage_radius_m", raw["default_radius_m"])),
+        has_origins=bool(raw.get("has_origins", False)),
+        services=MappingProxyType({k: MappingProxyType(dict(v)) for k, v in raw["services"].items()}),
+    )
+
+
+def load_layers(directory: Path = DEFS_DIR) -> dict[str, Layer]:
+    """Every layer defined by a `*.json` file in `directory`, keyed by id, in file-name order."""
+    layers: dict[str, Layer] = {}
+    for path in sorted(directory.glob("*.json")):
+        layers[path.stem] = _layer_from_json(json.loads(path.read_text(encoding="utf-8")), path)
+    if not layers:
+        raise ValueError(f"no layer definitions in {directory}")
+    LOGGER.debug("loaded %d layers from %s", len(layers), directory)
+    return layers

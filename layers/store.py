@@ -1,0 +1,162 @@
+"""The store contract: one interface, several implementations (embedded SQLite, PostGIS).
+
+Every store returns frozen dataclasses, never rows or frames, and raises the domain errors
+of `layers.errors`. Nearest order is by geodesic distance on the WGS-84 ellipsoid, rounded
+to the millimetre, ties broken by id; both stores compute the final distance with the same
+function (`geo.distance.geodesic_many_m`), so their answers agree id for id and metre for metre.
+"""
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Iterable, Iterator, Mapping
+
+from geo.hours import SHANGHAI, parse_hours
+from layers.layerdefs import Layer
+from layers.model import Station
+
+MAX_K = 100
+MAX_LIMIT = 1000
+DISTANCE_RESOLUTION_M = 0.001
+
+
+@dataclass(frozen=True)
+class NearestQuery:
+    """The k nearest stations to (lon, lat) in WGS-84 degrees matching every given filter."""
+
+    lon: float
+    lat: float
+    k: int = 5
+    layers: tuple[str, ...] = ()
+    services: tuple[str, ...] = ()
+    open_now: bool = False
+    at: datetime | None = None
+    radius_m: float | None = None
+    origin: str | None = None
+
+    def moment(self) -> datetime:
+        """The time open_now is judged at (Asia/Shanghai); now when not given."""
+        return self.at.astimezone(SHANGHAI) if self.at and self.at.tzinfo else (
+            self.at.replace(tzinfo=SHANGHAI) if self.at else datetime.now(SHANGHAI)
+        )
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A station and its geodesic distance in metres from the query point."""
+
+    station: Station
+    distance_m: float
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a listing: the stations and how many matched in all."""
+
+    stations: tuple[Station, ...]
+    number_matched: int
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an all-or-nothing import wrote: rows inserted and rows updated."""
+
+    inserted: int
+    updated: int
+    ids: tuple[str, ...] = field(default=(), repr=False)
+
+
+def is_open_at(station: Station, at: datetime) -> bool | None:
+    """Whether the station is open at `at` (Asia/Shanghai); None when its hours are unknown."""
+    if station.status != "open":
+        return False
+    if not station.hours:
+        return None
+    return parse_hours(station.hours).is_open(at)
+
+
+def attribute_match(station: Station, query: NearestQuery) -> bool:
+    """Layer, service, origin and status filters (everything but distance and hours)."""
+    if station.status == "removed":
+        return False
+    if query.layers and station.layer not in query.layers:
+        return False
+    if query.origin and query.origin not in station.origins:
+        return False
+    if query.services and not set(query.services).issubset(station.services):
+        return False
+    return True
+
+
+def full_match(station: Station, query: NearestQuery, at: datetime) -> bool:
+    """Every non-distance filter of the query, open_now judged at `at`."""
+    if not attribute_match(station, query):
+        return False
+    return not query.open_now or is_open_at(station, at) is True
+
+
+def sort_key(hit: Hit) -> tuple[float, str]:
+    """Nearest order: distance (mm resolution), then id."""
+    return (hit.distance_m, hit.station.id)
+
+
+def round_distance(distance_m: float) -> float:
+    """Distances are reported and compared at millimetre resolution."""
+    return round(distance_m, 3)
+
+
+class StationStore(abc.ABC):
+    """The contract every station store implements; coordinates are WGS-84 degrees."""
+
+    kind = "abstract"
+
+    def __init__(self, layers: Mapping[str, Layer]) -> None:
+        self.layers = dict(layers)
+
+    @abc.abstractmethod
+    def nearest(self, query: NearestQuery) -> list[Hit]:
+        """The k nearest matching stations, nearest first (ties by id), exact geodesic order."""
+
+    @abc.abstractmethod
+    def within(self, lon: float, lat: float, radius_m: float, layers: tuple[str, ...] = ()) -> list[Hit]:
+        """Every station within `radius_m` geodesic metres of (lon, lat), nearest first."""
+
+    @abc.abstractmethod
+    def in_bbox(
+        self, bbox: tuple[float, float, float, float] | None, layers: tuple[str, ...] = (),
+        limit: int = 100, offset: int = 0,
+    ) -> Page:
+        """Stations (not removed) whose point is in (minlon, minlat, maxlon, maxlat), by id."""
+
+    @abc.abstractmethod
+    def get(self, station_id: str) -> Station:
+        """One station by id, or StationNotFound."""
+
+    @abc.abstractmethod
+    def put(self, station: Station, create_only: bool = False) -> bool:
+        """Insert or replace one station atomically; True when it was created."""
+
+    @abc.abstractmethod
+    def delete(self, station_id: str) -> None:
+        """Remove one station atomically, or StationNotFound."""
+
+    @abc.abstractmethod
+    def import_rows(self, stations: Iterable[Station]) -> ImportResult:
+        """Upsert many stations by id in one transaction: all land or none does."""
+
+    @abc.abstractmethod
+    def iter_all(self) -> Iterator[Station]:
+        """Every station, removed ones too, ordered by id."""
+
+    @abc.abstractmethod
+    def count(self) -> int:
+        """How many stations are stored (removed ones too)."""
+
+    @abc.abstractmethod
+    def health(self) -> dict:
+        """The store's state for /healthz: {"ok": bool, "kind": ..., "stations": n, ...}."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release files, connections and threads."""

@@ -1,0 +1,1 @@
+"""Flask blueprints, rendering and the error handler. Thin: parse, call, render."""

@@ -1,0 +1,154 @@
+"""JSON API `/api/v1`: parse, call the store, render. No SQL, index or distance arithmetic here."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Blueprint, current_app, jsonify, request, url_for
+
+from geo.crs import to_wgs84
+from geo.hours import SHANGHAI
+from layers.errors import InvalidQuery, InvalidStation
+from layers.model import station_from_feature
+from layers.present import station_answer
+from layers.store import MAX_K, MAX_LIMIT, NearestQuery, StationStore
+from web import params
+from web.auth import require_token
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+MAX_RADIUS_M = 20_040_000.0
+
+
+def store() -> StationStore:
+    """The configured store."""
+    return current_app.extensions["yizhan.store"]
+
+
+def _services_for(layers: tuple[str, ...]) -> set[str]:
+    chosen = layers or tuple(store().layers)
+    return {word for lid in chosen for word in store().layers[lid].services}
+
+
+def _feature_collection(features: list[dict], **extra) -> dict:
+    return {"type": "FeatureCollection", "features": features, "numberReturned": len(features),
+            "timeStamp": datetime.now(SHANGHAI).isoformat(timespec="seconds"), **extra}
+
+
+@bp.get("/nearest")
+def nearest():
+    args = request.args
+    params.reject_unknown(args, ("lat", "lon", "k", "layer", "service", "open_now", "radius_m",
+                                 "origin", "crs", "at"))
+    lon, lat = params.point(args)
+    layers = params.word_list(args, "layer", store().layers, "layer")
+    query = NearestQuery(
+        lon=lon, lat=lat, k=params.integer(args, "k", 1, MAX_K, 5), layers=layers,
+        services=params.word_list(args, "service", _services_for(layers), "service"),
+        open_now=params.flag(args, "open_now"), at=params.moment(args),
+        radius_m=params.number(args, "radius_m", 0, MAX_RADIUS_M), origin=params.adcode(args, "origin"),
+    )
+    at = query.moment()
+    hits = store().nearest(query)
+    features = [station_answer(hit.station, at, hit.distance_m) for hit in hits]
+    return jsonify(_feature_collection(features, query={"lon": lon, "lat": lat, "crs": "wgs84"}))
+
+
+@bp.get("/stations")
+def stations():
+    args = request.args
+    params.reject_unknown(args, ("bbox", "layer", "limit", "offset"))
+    bbox = params.bbox(args)
+    layers = params.word_list(args, "layer", store().layers, "layer")
+    limit = params.integer(args, "limit", 1, MAX_LIMIT, 100)
+    offset = params.integer(args, "offset", 0, 10**9, 0)
+    page = store().in_bbox(bbox, layers, limit, offset)
+    features = [s.to_feature() for s in page.stations]
+    links = [{"rel": "self", "type": "application/geo+json", "href": request.url}]
+    kept = {k: v for k, v in args.items() if k not in ("offset",)}
+    if offset + len(features) < page.number_matched:
+        links.append({"rel": "next", "type": "application/geo+json",
+                      "href": url_for("api.stations", _external=True, **kept, offset=offset + limit)})
+    if offset > 0:
+        links.append({"rel": "prev", "type": "application/geo+json",
+                      "href": url_for("api.stations", _external=True, **kept, offset=max(0, offset - limit))})
+    body = _feature_collection(features, numberMatched=page.number_matched, links=links)
+    response = jsonify(body)
+    response.mimetype = "application/geo+json"
+    return response
+
+
+@bp.get("/stations/<station_id>")
+def station(station_id: str):
+    params.reject_unknown(request.args, ("at",))
+    found = store().get(station_id)
+    response = jsonify(station_answer(found, params.moment(request.args)))
+    response.mimetype = "application/geo+json"
+    return response
+
+
+@bp.get("/layers")
+def layers():
+    return jsonify({"layers": [layer.to_json() for layer in store().layers.values()]})
+
+
+def _json_body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise InvalidQuery("the body must be a JSON object (a GeoJSON Feature)", "body")
+    return body
+
+
+def _feature_in_crs(feature: dict) -> dict:
+    """The feature with its point converted from the `crs` parameter to WGS-84."""
+    source = params.crs(request.args)
+    coords = (feature.get("geometry") or {}).get("coordinates")
+    if source != "wgs84" and isinstance(coords, list) and len(coords) >= 2:
+        try:
+            lon, lat = to_wgs84(float(coords[0]), float(coords[1]), source)
+        except (TypeError, ValueError):
+            raise InvalidStation("geometry: coordinates must be numbers", "geometry") from None
+        feature = {**feature, "geometry": {"type": "Point", "coordinates": [lon, lat]}}
+    return feature
+
+
+@bp.post("/stations")
+@require_token("editor")
+def create_station():
+    feature = _feature_in_crs(_json_body())
+    new = station_from_feature(feature, store().layers)
+    store().put(new, create_only=True)
+    response = jsonify(new.to_feature())
+    response.status_code = 201
+    response.headers["Location"] = url_for("api.station", station_id=new.id, _external=True)
+    return response
+
+
+@bp.put("/stations/<station_id>")
+@require_token("editor")
+def replace_station(station_id: str):
+    feature = _feature_in_crs(_json_body())
+    if feature.get("id") not in (None, station_id):
+        raise InvalidStation("the body's id differs from the URL's", "id")
+    new = station_from_feature(feature, store().layers, station_id=station_id)
+    created = store().put(new)
+    response = jsonify(new.to_feature())
+    response.status_code = 201 if created else 200
+    return response
+
+
+@bp.patch("/stations/<station_id>")
+@require_token("editor")
+def patch_station(station_id: str):
+    current = store().get(station_id).to_feature()
+    patch = _feature_in_crs(_json_body())
+    props = {**current["properties"], **(patch.get("properties") or {})}
+    merged = {"type": "Feature", "geometry": patch.get("geometry") or current["geometry"], "properties": props}
+    new = station_from_feature(merged, store().layers, station_id=station_id)
+    store().put(new)
+    return jsonify(new.to_feature())
+
+
+@bp.delete("/stations/<station_id>")
+@require_token("editor")
+def delete_station(station_id: str):
+    store().delete(station_id)
+    return "", 204

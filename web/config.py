@@ -1,0 +1,40 @@
+"""Configuration defaults and the start-up check (fail fast with a clear message)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping
+
+from web.auth import parse_tokens
+
+DEFAULTS: dict[str, Any] = {
+    "DATA_DIR": str(Path(__file__).resolve().parent.parent / "instance"),
+    "DATABASE_URL": None,
+    "DATABASE_READ_URL": None,
+    "SEED": True,
+    "TOKENS": "",
+    "TILES": None,
+    "TIANDITU_KEY": None,
+    "PUBLIC_URL": None,
+    "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    "JSON_AS_ASCII": False,
+}
+
+
+class ConfigError(ValueError):
+    """A configuration value is unusable; the message names the YIZHAN_ variable."""
+
+
+def check_config(config: Mapping[str, Any]) -> dict[str, Any]:
+    """Validated settings derived from the Flask config; ConfigError names what is wrong."""
+    url = config.get("DATABASE_URL") or None
+    if url and not str(url).startswith(("postgresql://", "postgres://")):
+        raise ConfigError("YIZHAN_DATABASE_URL must start with postgresql://")
+    reads = tuple(u.strip() for u in str(config.get("DATABASE_READ_URL") or "").split(",") if u.strip())
+    if reads and not url:
+        raise ConfigError("YIZHAN_DATABASE_READ_URL needs YIZHAN_DATABASE_URL (the primary)")
+    try:
+        tokens = parse_tokens(config.get("TOKENS"))
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    return {"database_url": url, "read_urls": reads, "data_dir": str(config["DATA_DIR"]), "tokens": tokens,
+            "seed": bool(config.get("SEED", True))}

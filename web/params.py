@@ -1,0 +1,131 @@
+"""Parsing query parameters into typed values, or InvalidQuery naming the parameter."""
+from __future__ import annotations
+
+import math
+import re
+from datetime import datetime
+from typing import Iterable, Mapping
+
+from geo.crs import CRS_NAMES, to_wgs84
+from geo.hours import SHANGHAI
+from layers.errors import InvalidQuery
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+ADCODE_RE = re.compile(r"^[1-8][0-9]{5}$")
+
+
+def reject_unknown(args: Mapping[str, str], allowed: Iterable[str]) -> None:
+    """InvalidQuery for the first parameter not in `allowed` (typos must not pass silently)."""
+    known = set(allowed) | {"lang", "_"}
+    for name in args:
+        if name not in known:
+            raise InvalidQuery(f"unknown parameter {name!r}; allowed: {', '.join(sorted(known))}", name)
+
+
+def number(args: Mapping[str, str], name: str, low: float, high: float, default: float | None = None,
+           required: bool = False) -> float | None:
+    """A finite float in [low, high]."""
+    raw = args.get(name)
+    if raw is None or raw.strip() == "":
+        if required:
+            raise InvalidQuery(f"{name} is required", name)
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise InvalidQuery(f"{name} must be a number, got {raw[:40]!r}", name) from None
+    if not math.isfinite(value) or not low <= value <= high:
+        raise InvalidQuery(f"{name} must be between {low:g} and {high:g}", name)
+    return value
+
+
+def integer(args: Mapping[str, str], name: str, low: int, high: int, default: int) -> int:
+    """An integer in [low, high]."""
+    raw = args.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    if not re.fullmatch(r"[+-]?\d{1,12}", raw.strip()):
+        raise InvalidQuery(f"{name} must be a whole number, got {raw[:40]!r}", name)
+    value = int(raw)
+    if not low <= value <= high:
+        raise InvalidQuery(f"{name} must be between {low} and {high}", name)
+    return value
+
+
+def flag(args: Mapping[str, str], name: str) -> bool:
+    """A boolean written 1/0, true/false, yes/no, on/off."""
+    raw = (args.get(name) or "").strip().lower()
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    raise InvalidQuery(f"{name} must be 1 or 0", name)
+
+
+def word_list(args: Mapping[str, str], name: str, allowed: Iterable[str], what: str) -> tuple[str, ...]:
+    """A comma-separated list whose every word is in `allowed`."""
+    raw = args.get(name) or ""
+    words = tuple(dict.fromkeys(w.strip() for w in raw.split(",") if w.strip()))
+    allowed = set(allowed)
+    for word in words:
+        if word not in allowed:
+            raise InvalidQuery(f"unknown {what} {word[:40]!r}", name)
+    return words
+
+
+def crs(args: Mapping[str, str]) -> str:
+    """The declared CRS of a point parameter: wgs84 (default), gcj02 or bd09."""
+    value = (args.get("crs") or "wgs84").strip().lower()
+    if value not in CRS_NAMES:
+        raise InvalidQuery(f"crs must be one of {', '.join(CRS_NAMES)}", "crs")
+    return value
+
+
+def point(args: Mapping[str, str]) -> tuple[float, float]:
+    """(lon, lat) in WGS-84 from lat/lon parameters in the declared crs."""
+    lat = number(args, "lat", -90, 90, required=True)
+    lon = number(args, "lon", -180, 180, required=True)
+    return to_wgs84(lon, lat, crs(args))
+
+
+def bbox(args: Mapping[str, str]) -> tuple[float, float, float, float] | None:
+    """minlon,minlat,maxlon,maxlat in WGS-84 degrees, or None when absent."""
+    raw = args.get("bbox")
+    if raw is None:
+        return None
+    parts = raw.split(",")
+    if len(parts) != 4:
+        raise InvalidQuery("bbox must be 4 numbers: minlon,minlat,maxlon,maxlat", "bbox")
+    try:
+        values = [float(p) for p in parts]
+    except ValueError:
+        raise InvalidQuery("bbox must be 4 numbers: minlon,minlat,maxlon,maxlat", "bbox") from None
+    minlon, minlat, maxlon, maxlat = values
+    if not all(math.isfinite(v) for v in values) or not (
+        -180 <= minlon <= maxlon <= 180 and -90 <= minlat <= maxlat <= 90
+    ):
+        raise InvalidQuery("bbox must satisfy -180<=minlon<=maxlon<=180 and -90<=minlat<=maxlat<=90", "bbox")
+    return minlon, minlat, maxlon, maxlat
+
+
+def adcode(args: Mapping[str, str], name: str) -> str | None:
+    """A 6-digit county code, or None when absent."""
+    raw = (args.get(name) or "").strip()
+    if not raw:
+        return None
+    if not ADCODE_RE.match(raw):
+        raise InvalidQuery(f"{name} must be a 6-digit county code", name)
+    return raw
+
+
+def moment(args: Mapping[str, str], name: str = "at") -> datetime:
+    """An ISO 8601 time (naive means Asia/Shanghai), default now."""
+    raw = (args.get(name) or "").strip()
+    if not raw:
+        return datetime.now(SHANGHAI)
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise InvalidQuery(f"{name} must be an ISO 8601 time like 2026-11-28T20:30", name) from None
+    return value.replace(tzinfo=SHANGHAI) if value.tzinfo is None else value.astimezone(SHANGHAI)
