@@ -1,6 +1,6 @@
 """OpenStreetMap `opening_hours` evaluated in Asia/Shanghai time (China's public holidays for `PH`).
 
-Semantics (OSM's, as opening_hours.js evaluates them):
+Semantics (OSM's normal-rule override; our reading where the wiki is terse):
 - Rules are separated by `;`. For each calendar day the LAST rule naming that day decides it and
   replaces everything earlier rules said about it — including the early-morning tail an earlier
   rule's overnight span (`22:00-06:00`) spilled into it. A tail spilled by the same or a later rule
@@ -82,7 +82,7 @@ def _day_intervals(rules: tuple[Rule, ...], weekday: int, holiday: bool, prev_ho
 class OpeningHours:
     """A parsed `opening_hours` value; immutable and shared (parse_hours caches it), times in Asia/Shanghai."""
 
-    __slots__ = ("spec", "rules", "_table", "_uses_ph", "_constant")
+    __slots__ = ("_constant", "_table", "_uses_ph", "rules", "spec")
 
     def __init__(self, spec: str, rules: tuple[Rule, ...]) -> None:
         self.spec = spec
@@ -167,7 +167,7 @@ def parse_hours(spec: str) -> OpeningHours:
 
 def open_now(spec: str | None, at: datetime | None = None) -> bool | None:
     """Open at `at` (default now; naive = Asia/Shanghai)? None when `spec` is missing or unreadable."""
-    if not spec or not spec.strip():
+    if not isinstance(spec, str) or not spec.strip():
         return None
     try:
         hours = parse_hours(spec)

@@ -12,23 +12,28 @@ query scans; a layer's tree is rebuilt when its delta grows.
 """
 from __future__ import annotations
 
+import bisect
+import math
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 from rtree import index as rtree_index
+from pyproj import Geod
 from scipy.spatial import cKDTree
 
-from geo.distance import GEODESIC_M_PER_RADIAN_LOWER, angle_from_chord, geodesic_many_m, unit_xyz
+from geo.distance import GEODESIC_M_PER_RADIAN_LOWER, geodesic_many_m, unit_xyz
 from geo.hours import parse_hours
 from layers.layerdefs import Layer
 from layers.model import Station
 
 STATUS_CODES = {"open": 0, "temporarily_closed": 1, "removed": 2}
 ALL = "*"
-_MIN_FETCH = 16
+_EXTRA_FETCH = 3
+_LOWER = GEODESIC_M_PER_RADIAN_LOWER
+_GEOD = Geod(ellps="WGS84")
 _DELTA_MIN = 256
 _MARGIN_M = 0.002
 
@@ -126,6 +131,7 @@ class SphereIndex:
             return False
         cols = self._cols
         cols.alive[pos] = False
+        cols.visible[pos] = False
         lon, lat = float(cols.lon[pos]), float(cols.lat[pos])
         self._rtree.delete(pos, (lon, lat, lon, lat))
         for members in self._origins.values():
@@ -165,7 +171,9 @@ class SphereIndex:
                 members = np.fromiter(self._origins.get(flt.origin, ()), np.int64)
                 best = self._scan(lon, lat, members, matcher, radius_m)
             else:
-                q = unit_xyz(np.array([lon]), np.array([lat]))[0]
+                if len(flt.layers) == 1:  # that layer's own tree: no layer test needed per point
+                    matcher = self._matcher(replace(flt, layers=()))
+                q = _xyz(lon, lat)
                 best = self._scan(lon, lat, np.asarray(tree.delta, np.int64), matcher, radius_m)
                 best = self._search_tree(lon, lat, q, tree, k, matcher, radius_m, best)
             return [(d, self._ids[p]) for d, _, p in best[:k]]
@@ -177,7 +185,7 @@ class SphereIndex:
             if tree is None:
                 return []
             matcher = self._matcher(flt)
-            q = unit_xyz(np.array([lon]), np.array([lat]))[0]
+            q = _xyz(lon, lat)
             found = np.asarray(tree.delta, np.int64)
             if tree.tree is not None:
                 theta = radius_m / GEODESIC_M_PER_RADIAN_LOWER
@@ -206,6 +214,8 @@ class SphereIndex:
     def _matcher(self, flt: Filter):
         """A vectorised predicate over positions for every attribute filter."""
         cols = self._cols
+        if not (flt.services or flt.origin or flt.open_now or flt.layers):
+            return lambda positions: cols.visible[positions]
         layer_codes = np.array([self._layer_code[lid] for lid in flt.layers], np.int16)
         need_bits: dict[int, np.uint64] = {}
         if flt.services:
@@ -248,10 +258,11 @@ class SphereIndex:
         out = [(float(d), self._ids[p], int(p)) for d, p in zip(dist, positions)]
         if radius_m is not None:
             out = [item for item in out if item[0] <= radius_m]
-        out.sort(key=lambda item: (item[0], item[1]))
+        out.sort(key=_order)
         return out
 
     def _search_tree(self, lon, lat, q, tree: _Tree, k, matcher, radius_m, best):
+        """Walk the tree in chord order, computing exact distances only while they can still matter."""
         if tree.tree is None:
             return best
         n = len(tree.positions)
@@ -259,23 +270,45 @@ class SphereIndex:
         if radius_m is not None:
             theta = radius_m / GEODESIC_M_PER_RADIAN_LOWER
             bound = np.inf if theta >= np.pi else 2 * np.sin(theta / 2) * (1 + 1e-12)
-        fetch = min(n, max(2 * k, _MIN_FETCH))
+        lons, lats, ids = self._cols.lon, self._cols.lat, self._ids
+        fetch, seen = min(n, k + _EXTRA_FETCH), None
         while True:
             if fetch > n // 4 and fetch > 4096:
                 # A very selective filter: scanning every point once beats more tree rounds.
                 found = self._scan(lon, lat, tree.positions, matcher, radius_m)
-                return sorted({i[2]: i for i in best + found}.values(), key=lambda i: (i[0], i[1]))
-            chords, idx = tree.tree.query(q, k=fetch, distance_upper_bound=bound)
-            chords, idx = np.atleast_1d(chords), np.atleast_1d(idx)
-            finite = idx < n
-            found = self._scan(lon, lat, tree.positions[idx[finite]], matcher, radius_m)
-            merged = sorted({item[2]: item for item in best + found}.values(), key=lambda i: (i[0], i[1]))
-            if fetch >= n or not finite.all():
-                return merged
-            floor_m = GEODESIC_M_PER_RADIAN_LOWER * angle_from_chord(float(chords[-1]))
-            if len(merged) >= k and floor_m > merged[k - 1][0] + _MARGIN_M:
-                return merged
+                return sorted({i[2]: i for i in best + found}.values(), key=_order)
+            if bound == np.inf:  # an explicit bound costs cKDTree ~5 us per call
+                chords, idx = tree.tree.query(q, k=[*range(1, fetch + 1)] if fetch == 1 else fetch)
+            else:
+                chords, idx = tree.tree.query(q, k=fetch, distance_upper_bound=bound)
+                chords, idx = chords[idx < n], idx[idx < n]
+            positions = tree.positions[idx]
+            for chord, pos, good in zip(chords.tolist(), positions.tolist(), matcher(positions).tolist()):
+                if seen is not None:  # a later round: equal chords may come back in another order
+                    if pos in seen:
+                        continue
+                    seen.add(pos)
+                if len(best) >= k and _LOWER * 2.0 * math.asin(min(chord * 0.5, 1.0)) > best[k - 1][0] + _MARGIN_M:
+                    return best  # every point not yet seen is farther than the k-th
+                if not good:
+                    continue
+                d = round(_GEOD.inv(lon, lat, lons.item(pos), lats.item(pos))[2], 3)
+                if radius_m is None or d <= radius_m:
+                    bisect.insort(best, (d, ids[pos], pos))
+            if fetch >= n or len(positions) < fetch:
+                return best
+            seen = set(positions.tolist())
             fetch = min(n, fetch * 4)
+
+
+def _order(item: tuple[float, str, int]) -> tuple[float, str]:
+    return item[0], item[1]
+
+
+def _xyz(lon: float, lat: float) -> np.ndarray:
+    """unit_xyz for one point, without numpy's per-call overhead (cKDTree wants an array)."""
+    lam, phi = math.radians(lon), math.radians(lat)
+    return np.array((math.cos(phi) * math.cos(lam), math.cos(phi) * math.sin(lam), math.sin(phi)))
 
 
 class _Columns:
@@ -294,8 +327,9 @@ class _Columns:
         self.hours = np.zeros(cap, np.int32)
         self.status = np.zeros(cap, np.int8)
         self.alive = np.zeros(cap, bool)
+        self.visible = np.zeros(cap, bool)  # alive and not removed
         if old.get("n"):
-            for name in ("lon", "lat", "xyz", "layer", "services", "hours", "status", "alive"):
+            for name in ("lon", "lat", "xyz", "layer", "services", "hours", "status", "alive", "visible"):
                 getattr(self, name)[: self.n] = old[name][: self.n]
 
     def append(
@@ -310,4 +344,5 @@ class _Columns:
         self.layer[i], self.services[i], self.hours[i] = layer_code, bits, hours_code
         self.status[i] = STATUS_CODES[station.status]
         self.alive[i] = True
+        self.visible[i] = station.status != "removed"
         self.n += 1

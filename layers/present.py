@@ -1,7 +1,7 @@
 """A station as a query answer: the stored feature plus distance, open-now and navigation links."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any
 
 from geo.hours import parse_hours
@@ -16,7 +16,7 @@ def hours_summary(station: Station, at: datetime) -> dict[str, Any]:
     if not station.hours:
         return {"open_now": open_now, "hours_today": None, "next_open": None}
     hours = parse_hours(station.hours)
-    spans = [f"{a.strftime('%H:%M')}-{'24:00' if b.hour == 0 and b.minute == 0 and a != b else b.strftime('%H:%M')}"
+    spans = [f"{a.strftime('%H:%M')}-{'24:00' if b == time(0) else b.strftime('%H:%M')}"
              for a, b in hours.spans_on(at.date())]
     next_open = None
     if open_now is False and station.status == "open":

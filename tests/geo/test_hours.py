@@ -1,13 +1,19 @@
 """geo.hours: OSM opening_hours in Asia/Shanghai — a table of cases, overrides, holidays, errors, properties."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from geo.hours import SHANGHAI, HoursSyntaxError, is_public_holiday, open_now, parse_hours
+from geo.hours import (
+    SHANGHAI,
+    HoursSyntaxError,
+    is_public_holiday,
+    open_now,
+    parse_hours,
+)
 
 # 2026-05-11 is a Monday; that week (11-17 May) has no public holiday. 2026-10-01 is National Day (Thu).
 MON, TUE, WED, THU, FRI, SAT, SUN = (date(2026, 5, 11) + timedelta(days=i) for i in range(7))
@@ -78,9 +84,9 @@ def test_is_open_table(spec, day, clock, expected):
 def test_naive_times_are_shanghai_and_aware_ones_are_converted():
     hours = parse_hours("Mo-Fr 08:00-18:00")
     assert hours.is_open(datetime(2026, 5, 11, 9, 0)) is True  # naive = Shanghai wall time
-    assert hours.is_open(datetime(2026, 5, 11, 1, 0, tzinfo=timezone.utc)) is True  # 09:00 in Shanghai
+    assert hours.is_open(datetime(2026, 5, 11, 1, 0, tzinfo=UTC)) is True  # 09:00 in Shanghai
     assert hours.is_open(datetime(2026, 5, 11, 1, 0)) is False
-    assert hours.is_open(datetime(2026, 5, 10, 23, 30, tzinfo=timezone.utc)) is False  # Mon 07:30 there
+    assert hours.is_open(datetime(2026, 5, 10, 23, 30, tzinfo=UTC)) is False  # Mon 07:30 there
 
 
 def test_public_holidays_come_from_the_holidays_package():
@@ -125,7 +131,7 @@ def test_next_change_over_midnight_and_none_when_it_never_changes():
 
 
 def test_next_open_is_aware_shanghai_even_for_other_zones():
-    moment = parse_hours("Mo-Fr 08:00-18:00").next_open(datetime(2026, 5, 15, 12, 0, tzinfo=timezone.utc))
+    moment = parse_hours("Mo-Fr 08:00-18:00").next_open(datetime(2026, 5, 15, 12, 0, tzinfo=UTC))
     assert moment == at(MON + timedelta(days=7), "08:00") and moment.tzinfo is SHANGHAI
 
 
