@@ -64,7 +64,7 @@ class SphereIndex:
     def __init__(self, layers: Mapping[str, Layer]) -> None:
         self._layer_code = {lid: i for i, lid in enumerate(layers)}
         self._service_bit = {
-            lid: {w: np.uint64(1) << np.uint64(b) for b, w in enumerate(layer.services)}
+            lid: {w: 1 << b for b, w in enumerate(layer.services)}
             for lid, layer in layers.items()
         }
         self._lock = threading.RLock()
@@ -75,18 +75,27 @@ class SphereIndex:
         self._origins: dict[str, set[int]] = {}
         self._cols = _Columns(0)
         self._trees: dict[str, _Tree] = {}
-        self._rtree = rtree_index.Index()
+        self._rtree: rtree_index.Index | None = None
 
     # ---- building and writing -------------------------------------------------------
     def load(self, stations: Iterable[Station]) -> None:
-        """Replace the whole content with `stations` (bulk build)."""
+        """Replace the whole content with `stations` (bulk build; ids must be unique)."""
         with self._lock:
             self._ids, self._pos, self._origins = [], {}, {}
-            self._cols = _Columns(0)
+            lon, lat, layer, services, hours, status = [], [], [], [], [], []
             for station in stations:
-                self._append(station, with_xyz=False)
-            cols = self._cols
-            cols.xyz[: cols.n] = unit_xyz(cols.lon[: cols.n], cols.lat[: cols.n])
+                pos = len(self._ids)
+                self._ids.append(station.id)
+                self._pos[station.id] = pos
+                lon.append(station.lon)
+                lat.append(station.lat)
+                layer.append(self._layer_code[station.layer])
+                services.append(self._bits(station))
+                hours.append(self._hours_index(station.hours))
+                status.append(STATUS_CODES[station.status])
+                for origin in station.origins:
+                    self._origins.setdefault(origin, set()).add(pos)
+            self._cols = _Columns.from_lists(lon, lat, layer, services, hours, status)
             self._rebuild_all()
 
     def upsert(self, station: Station) -> None:
@@ -94,7 +103,8 @@ class SphereIndex:
         with self._lock:
             self._kill(station.id)
             pos = self._append(station)
-            self._rtree.insert(pos, (station.lon, station.lat, station.lon, station.lat))
+            if self._rtree is not None:
+                self._rtree.insert(pos, (station.lon, station.lat, station.lon, station.lat))
             for key in (ALL, station.layer):
                 tree = self._trees.setdefault(key, _Tree(np.empty(0, np.int64), self._cols.xyz))
                 tree.delta.append(pos)
@@ -109,18 +119,25 @@ class SphereIndex:
     def __len__(self) -> int:
         return len(self._pos)
 
-    def _append(self, station: Station, with_xyz: bool = True) -> int:
+    def _bits(self, station: Station) -> int:
+        bits = 0
+        for word in station.services:
+            bits |= self._service_bit[station.layer].get(word, 0)
+        return bits
+
+    def _hours_index(self, spec: str | None) -> int:
+        code = self._hours_code.get(spec)
+        if code is None:
+            code = self._hours_code[spec] = len(self._hours_table)
+            self._hours_table.append(spec)
+        return code
+
+    def _append(self, station: Station) -> int:
         pos = len(self._ids)
         self._ids.append(station.id)
         self._pos[station.id] = pos
-        code = self._hours_code.get(station.hours)
-        if code is None:
-            code = self._hours_code[station.hours] = len(self._hours_table)
-            self._hours_table.append(station.hours)
-        bits = np.uint64(0)
-        for word in station.services:
-            bits |= self._service_bit[station.layer].get(word, np.uint64(0))
-        self._cols.append(station, self._layer_code[station.layer], bits, code, with_xyz)
+        self._cols.append(station, self._layer_code[station.layer], self._bits(station),
+                          self._hours_index(station.hours))
         for origin in station.origins:
             self._origins.setdefault(origin, set()).add(pos)
         return pos
@@ -133,7 +150,8 @@ class SphereIndex:
         cols.alive[pos] = False
         cols.visible[pos] = False
         lon, lat = float(cols.lon[pos]), float(cols.lat[pos])
-        self._rtree.delete(pos, (lon, lat, lon, lat))
+        if self._rtree is not None:
+            self._rtree.delete(pos, (lon, lat, lon, lat))
         for members in self._origins.values():
             members.discard(pos)
         return True
@@ -144,10 +162,17 @@ class SphereIndex:
         self._trees = {ALL: _Tree(alive, cols.xyz)}
         for lid, code in self._layer_code.items():
             self._trees[lid] = _Tree(alive[cols.layer[alive] == code], cols.xyz)
-        lon, lat = cols.lon.tolist(), cols.lat.tolist()
-        self._rtree = rtree_index.Index(
-            ((p, (lon[p], lat[p], lon[p], lat[p]), None) for p in alive.tolist())
-        ) if len(alive) else rtree_index.Index()
+        self._rtree = None  # built on the first bbox listing: nearest does not need it
+
+    def _bbox_tree(self) -> rtree_index.Index:
+        if self._rtree is None:
+            cols = self._cols
+            alive = np.flatnonzero(cols.alive[: cols.n]).tolist()
+            lon, lat = cols.lon.tolist(), cols.lat.tolist()
+            self._rtree = rtree_index.Index(
+                ((p, (lon[p], lat[p], lon[p], lat[p]), None) for p in alive)
+            ) if alive else rtree_index.Index()
+        return self._rtree
 
     def _rebuild(self, key: str) -> None:
         cols = self._cols
@@ -200,7 +225,7 @@ class SphereIndex:
             if bbox is None:
                 positions = np.flatnonzero(self._cols.alive[: self._cols.n])
             else:
-                positions = np.fromiter(self._rtree.intersection(tuple(bbox)), np.int64)
+                positions = np.fromiter(self._bbox_tree().intersection(tuple(bbox)), np.int64)
             positions = positions[self._matcher(flt)(positions)]
             return sorted(self._ids[p] for p in positions)
 
@@ -217,12 +242,12 @@ class SphereIndex:
         if not (flt.services or flt.origin or flt.open_now or flt.layers):
             return lambda positions: cols.visible[positions]
         layer_codes = np.array([self._layer_code[lid] for lid in flt.layers], np.int16)
-        need_bits: dict[int, np.uint64] = {}
+        need_bits: dict[int, np.uint64] = {}  # layer code -> bits every match must have
         if flt.services:
             for lid, code in self._layer_code.items():
                 bits = [self._service_bit[lid].get(w) for w in flt.services]
                 if all(b is not None for b in bits):
-                    need_bits[code] = np.bitwise_or.reduce(np.array(bits, np.uint64))
+                    need_bits[code] = np.uint64(sum(set(bits)))
         origin_set = self._origins.get(flt.origin, set()) if flt.origin else None
         open_codes = self._open_codes(flt.at) if flt.open_now else None
 
@@ -332,15 +357,26 @@ class _Columns:
             for name in ("lon", "lat", "xyz", "layer", "services", "hours", "status", "alive", "visible"):
                 getattr(self, name)[: self.n] = old[name][: self.n]
 
-    def append(
-        self, station: Station, layer_code: int, bits: np.uint64, hours_code: int, with_xyz: bool
-    ) -> None:
+    @classmethod
+    def from_lists(cls, lon, lat, layer, services, hours, status) -> "_Columns":
+        """Columns filled at once from parallel lists (the bulk load)."""
+        n = len(lon)
+        cols = cls(n + n // 4)
+        cols.n = n
+        cols.lon[:n], cols.lat[:n] = lon, lat
+        cols.xyz[:n] = unit_xyz(cols.lon[:n], cols.lat[:n])
+        cols.layer[:n], cols.services[:n], cols.hours[:n] = layer, services, hours
+        cols.status[:n] = status
+        cols.alive[:n] = True
+        cols.visible[:n] = cols.status[:n] != STATUS_CODES["removed"]
+        return cols
+
+    def append(self, station: Station, layer_code: int, bits: int, hours_code: int) -> None:
         if self.n == len(self.lon):
             self._alloc(2 * len(self.lon))
         i = self.n
         self.lon[i], self.lat[i] = station.lon, station.lat
-        if with_xyz:
-            self.xyz[i] = unit_xyz(np.array([station.lon]), np.array([station.lat]))[0]
+        self.xyz[i] = unit_xyz(np.array([station.lon]), np.array([station.lat]))[0]
         self.layer[i], self.services[i], self.hours[i] = layer_code, bits, hours_code
         self.status[i] = STATUS_CODES[station.status]
         self.alive[i] = True

@@ -31,5 +31,5 @@ def station_answer(station: Station, at: datetime, distance_m: float | None = No
     if distance_m is not None:
         extra["distance_m"] = distance_m
     extra.update(hours_summary(station, at))
-    extra["nav"] = nav_links(station.lon, station.lat, station.name)
+    extra["nav"] = nav_links(station.lon, station.lat, station.name, station.address)
     return station.to_feature(extra)
