@@ -103,8 +103,8 @@ def run_size(n: int, q: int, brute_q: int) -> dict:
 def _table(rows: list[dict]) -> str:
     lines = [
         "| stations | ours (exact ellipsoid) q/s | cKDTree 3-D (chord order) q/s | ours / cKDTree | brute force q/s "
-        "| ours = brute | cKDTree = brute | planar lon/lat = brute | index build s | bbox r-tree build s "
-        "| peak RSS MB (process) |",
+        + "| ours = brute | cKDTree = brute | planar lon/lat = brute | index build s | bbox r-tree build s "
+        + "| peak RSS MB (process) |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:

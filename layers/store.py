@@ -8,9 +8,9 @@ function (`geo.distance.geodesic_many_m`), so their answers agree id for id and 
 from __future__ import annotations
 
 import abc
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Iterable, Iterator, Mapping
 
 from geo.hours import SHANGHAI, parse_hours
 from layers.layerdefs import Layer
@@ -84,9 +84,7 @@ def attribute_match(station: Station, query: NearestQuery) -> bool:
         return False
     if query.origin and query.origin not in station.origins:
         return False
-    if query.services and not set(query.services).issubset(station.services):
-        return False
-    return True
+    return not query.services or set(query.services).issubset(station.services)
 
 
 def full_match(station: Station, query: NearestQuery, at: datetime) -> bool:

@@ -1,8 +1,9 @@
 """Configuration defaults and the start-up check (fail fast with a clear message)."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from web.auth import parse_tokens
 

@@ -46,7 +46,13 @@ def register_error_handlers(app: Flask) -> None:
     def http_error(exc: HTTPException):
         status = exc.code or 500
         message = exc.description or exc.name
-        if status == 404 and _wants_json():
+        if not _wants_json():
+            from web.pages import (
+                error_page,  # pages answer people with a page in their language
+            )
+
+            return error_page(status, "http", None, message)
+        if status == 404:
             message = f"no such resource: {request.path[:200]}"
         return error_response(status, _HTTP_CODES.get(status, "error"), message)
 

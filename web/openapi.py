@@ -1,7 +1,7 @@
 """The OpenAPI 3.0 document of what this service implements of the contract."""
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 from layers.layerdefs import Layer
 from layers.store import MAX_K, MAX_LIMIT

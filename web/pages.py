@@ -1,20 +1,429 @@
-"""Pages for people (Chinese first). The full map pages come with the pages issue."""
+"""Pages for people: `/`, `/near`, `/station/<id>`, `/windows`; Chinese first, English by ?lang=en.
+
+Route bodies parse, call the store and render; lists are server-rendered HTML that work without
+JavaScript, and the folium map is embedded into the Jinja layout. Errors become a friendly page
+in the reader's language with the same status.
+"""
 from __future__ import annotations
 
-from flask import Blueprint, render_template_string
+import gzip
+import hashlib
+import logging
+import mimetypes
+from collections.abc import Mapping
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
 
-bp = Blueprint("pages", __name__)
+import xstatic.pkg.leaflet
+import xstatic.pkg.leaflet_markercluster
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    render_template,
+    request,
+    url_for,
+)
+from werkzeug.exceptions import HTTPException
+from werkzeug.security import safe_join
 
-_HOME = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><title>驿站 Yizhan</title></head>
-<body style="font-size:20px;font-family:sans-serif;max-width:40em;margin:1em auto;padding:0 1em">
-<h1>驿站：找附近的帮助</h1>
-<p>户外劳动者服务站点、农民工维权岗、跨省通办窗口、农民工服务站。</p>
-<p>接口示例：<a href="/api/v1/nearest?lat=26.58&amp;lon=106.71&amp;k=5">贵阳市中心最近的五处</a></p>
-<p>维权热线 12333 · 法律援助 12348 · 政务服务 12345</p>
-</body></html>"""
+from geo.nav import tel_link
+from layers.errors import InvalidQuery, YizhanError
+from layers.gazetteer import Place, default_gazetteer
+from layers.layerdefs import Layer
+from layers.present import station_answer
+from layers.store import NearestQuery, StationStore
+from web import i18n, maps, params
+from web.errors import error_response
+from web.tiles import TileProvider, choose_provider
+
+LOGGER = logging.getLogger(__name__)
+bp = Blueprint("pages", __name__, template_folder="templates")
+MAX_K_PAGE = 50
+DEFAULT_K = 10
+MAX_WINDOWS = 100
 
 
+class UnknownPlace(InvalidQuery):
+    """A place name the gazetteer does not know (or a county was needed and not given)."""
+
+    code = "unknown_place"
+
+
+def store() -> StationStore:
+    """The configured store."""
+    return current_app.extensions["yizhan.store"]
+
+
+def tiles() -> TileProvider:
+    """The configured tile provider."""
+    return choose_provider(current_app.config)
+
+
+@bp.record_once
+def _check_tiles(state) -> None:
+    choose_provider(state.app.config)  # fail at start-up on a bad YIZHAN_TILES
+
+
+def _args() -> dict[str, str]:
+    """The query as one string per name (repeated checkboxes joined by commas). Unknown names are
+    ignored on pages: shared links gain parameters (WeChat adds `from=`, `isappinstalled=`)."""
+    return {name: ",".join(v.strip() for v in values if v.strip()) for name, values in request.args.lists()}
+
+
+# ---- static files (the app's own and the vendored Leaflet packages), gzip for small phones ----
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+VENDOR_DIRS = {"leaflet": Path(xstatic.pkg.leaflet.BASE_DIR),
+               "leaflet_markercluster": Path(xstatic.pkg.leaflet_markercluster.BASE_DIR)}
+_COMPRESSIBLE = ("text/html", "text/css", "application/javascript", "text/javascript", "application/json",
+                 "image/svg+xml")
+
+
+@lru_cache(maxsize=64)
+def _asset(path: Path) -> tuple[bytes, bytes, str]:
+    data = path.read_bytes()
+    return data, gzip.compress(data, 9, mtime=0), hashlib.sha256(data).hexdigest()[:16]
+
+
+def _send(directory: Path, filename: str):
+    found = safe_join(str(directory), filename)
+    if found is None or not Path(found).is_file():
+        abort(404)
+    data, packed, etag = _asset(Path(found))
+    mimetype = mimetypes.guess_type(found)[0] or "application/octet-stream"
+    zipped = mimetype in _COMPRESSIBLE and "gzip" in request.headers.get("Accept-Encoding", "")
+    response = Response(packed if zipped else data, mimetype=mimetype)
+    response.vary.add("Accept-Encoding")
+    if zipped:
+        response.headers["Content-Encoding"] = "gzip"
+    response.set_etag(etag + ("-gz" if zipped else ""))
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response.make_conditional(request)
+
+
+def static_url(filename: str) -> str:
+    """The URL of a file in web/static, with a content hash so caches never serve a stale one."""
+    path = STATIC_DIR / filename
+    return url_for("pages.static_file", filename=filename, v=_asset(path)[2] if path.is_file() else None)
+
+
+@bp.get("/static/<path:filename>")
+def static_file(filename: str):
+    return _send(STATIC_DIR, filename)
+
+
+@bp.get("/static/vendor/<package>/<path:filename>")
+def vendor(package: str, filename: str):
+    if package not in VENDOR_DIRS:
+        abort(404)
+    return _send(VENDOR_DIRS[package], filename)
+
+
+@bp.after_request
+def _compress(response: Response) -> Response:
+    """gzip text answers when the browser takes it (Leaflet: 147 kB -> 43 kB)."""
+    if (response.direct_passthrough or response.status_code not in (200, 400, 404)
+            or response.mimetype not in _COMPRESSIBLE or "Content-Encoding" in response.headers
+            or "gzip" not in request.headers.get("Accept-Encoding", "")):
+        return response
+    data = response.get_data()
+    if len(data) < 1024:
+        return response
+    response.set_data(gzip.compress(data, 6))
+    response.headers["Content-Encoding"] = "gzip"
+    response.vary.add("Accept-Encoding")
+    return response
+
+
+# ---- template helpers ---------------------------------------------------------------------
+def link(endpoint: str, **values: Any) -> str:
+    """url_for that keeps an explicit ?lang= so English readers stay in English."""
+    explicit = i18n.explicit_language()
+    if explicit and "lang" not in values:
+        values["lang"] = explicit
+    return url_for(endpoint, **values)
+
+
+def _switch_url() -> str:
+    other = "en" if i18n.current_language() == "zh" else "zh"
+    query = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"] + [("lang", other)]
+    return f"{request.path}?{urlencode(query)}"
+
+
+def _template_globals() -> dict[str, Any]:
+    lang = i18n.current_language()
+    other = "en" if lang == "zh" else "zh"
+    return {"_": i18n.gettext, "lang": lang, "html_lang": i18n.HTML_LANG[lang], "other_html_lang": i18n.HTML_LANG[other],
+            "explicit_lang": i18n.explicit_language(), "link": link, "switch_url": _switch_url(),
+            "static": static_url, "colour": lambda layer: maps.safe_colour(layer.colour)}
+
+
+def _service_choices(layers: Mapping[str, Layer], lang: str) -> list[tuple[str, str]]:
+    seen: dict[str, str] = {}
+    for layer in layers.values():
+        for word in layer.services:
+            seen.setdefault(word, layer.service_label(word, lang))
+    return list(seen.items())
+
+
+def render(template: str, status: int = 200, **context: Any):
+    """A page with the forms' choices, the map parts and the map's script config."""
+    lang = i18n.current_language()
+    layers = store().layers
+    parts = context.get("parts")
+    config = {**(parts.config if parts else {}), "lang": lang, "strings": _js_strings(lang)}
+    context.setdefault("chosen", {})
+    body = render_template(template, layers=list(layers.values()), services=_service_choices(layers, lang),
+                           config=config, **_template_globals(), **context)
+    return body, status, {"Content-Language": i18n.HTML_LANG[lang], "Vary": "Accept-Language, Accept-Encoding"}
+
+
+def _js_strings(lang: str) -> dict[str, str]:
+    keys = ("locating", "locate_failed", "all_day", "loading", "load_failed", "details", "today", "zoom_in",
+            "state_open", "state_closed", "state_unknown")
+    return {key: i18n.translate(lang, f"js.{key}") for key in keys}
+
+
+# ---- station cards ------------------------------------------------------------------------
+def station_card(feature: Mapping[str, Any], rank: int | str, at: datetime) -> dict[str, Any]:
+    """What a list item shows, every text in the reader's language (escaping is the template's)."""
+    lang = i18n.current_language()
+    props = feature["properties"]
+    layer = store().layers[props["layer"]]
+    title = (props.get("name_en") or props["name"]) if lang == "en" else props["name"]
+    state_class, state_text = i18n.open_state(props, at, lang)
+    phone = props.get("phone")
+    gaz = default_gazetteer()
+    origins = [(gaz.by_adcode(code).name if gaz.by_adcode(code) else code) for code in props.get("origins") or ()]
+    access = props.get("access")
+    return {
+        "id": feature["id"], "rank": rank, "title": title, "subtitle": props["name"] if title != props["name"] else "",
+        "layer_label": layer.label(lang), "colour": maps.safe_colour(layer.colour),
+        "distance": i18n.format_distance(props.get("distance_m"), lang), "state_class": state_class,
+        "state_text": state_text, "address": props.get("address"), "phone": phone,
+        "tel": tel_link(phone) if phone else None, "nav": props["nav"],
+        "services": [layer.service_label(word, lang) for word in props.get("services") or ()],
+        "handles": list(props.get("items") or ()), "origins": origins,
+        "access_note": i18n.translate(lang, f"access.{access}") if access and access != "open" else "",
+        "hours": props.get("hours"), "operator": props.get("operator"), "source": props.get("source"),
+        "verified_at": props.get("verified_at"), "removed": props.get("status") == "removed",
+        "lon": feature["geometry"]["coordinates"][0], "lat": feature["geometry"]["coordinates"][1],
+        "layer": layer,
+    }
+
+
+def _pins(cards: list[dict[str, Any]]) -> list[maps.Pin]:
+    helpers = _template_globals()
+    return [maps.Pin(c["id"], c["lon"], c["lat"], c["layer"], c["title"],
+                     render_template("_popup.html", c=c, **helpers), str(c["rank"])) for c in cards]
+
+
+# ---- places -------------------------------------------------------------------------------
+def _place_label(place: Place) -> str:
+    if place.level == "province" or not place.province:
+        return place.name
+    return i18n.gettext("place.in_province", name=place.name, province=place.province)
+
+
+def find_place(query: str, parameter: str = "q", county: bool = False) -> tuple[Place, list[Place]]:
+    """The best place for a typed name (and the other candidates), or UnknownPlace."""
+    text = query.strip()
+    if len(text) > 50:
+        raise InvalidQuery(f"{parameter} must be at most 50 characters", parameter)
+    hits = [p for p in default_gazetteer().lookup(text, limit=8) if p.lon is not None or county]
+    if county:
+        hits = [p for p in hits if p.level == "county"]
+    if not hits:
+        raise UnknownPlace(f"no place called {text[:50]!r}", parameter)
+    return hits[0], hits[1:]
+
+
+# ---- routes -------------------------------------------------------------------------------
 @bp.get("/")
 def home():
-    return render_template_string(_HOME)
+    parts = maps.home_map(tiles(), store().layers, i18n.current_language(), url_for("pages.points"))
+    parts.config.update(station_api=url_for("api.station", station_id="__ID__"),
+                        station_page=link("pages.station", station_id="__ID__"),
+                        layer_names={lid: layer.label(i18n.current_language()) for lid, layer in store().layers.items()})
+    return render("home.html", parts=parts)
+
+
+@bp.get("/map/points")
+def points():
+    """Station dots for the big map in the tiles' CRS: [[id, lon, lat, layer index], ...] (compact)."""
+    args = _args()
+    bbox = params.bbox(args)
+    layers = params.word_list(args, "layer", store().layers, "layer")
+    body = maps.feed(store(), tiles(), bbox, layers)
+    response = current_app.json.response(body)
+    response.headers["Cache-Control"] = "public, max-age=60"
+    return response
+
+
+def _near_filters(args: Mapping[str, str]) -> dict[str, Any]:
+    layers = params.word_list(args, "layer", store().layers, "layer")
+    vocab = {w for lid in (layers or tuple(store().layers)) for w in store().layers[lid].services}
+    return {"layers": layers, "services": params.word_list(args, "service", vocab, "service"),
+            "k": params.integer(args, "k", 1, MAX_K_PAGE, DEFAULT_K), "open_now": params.flag(args, "open_now"),
+            "at": params.moment(args)}
+
+
+def _alternatives(endpoint: str, others: list[Place], args: Mapping[str, str], key: str = "q") -> list[dict]:
+    keep = {k: v for k, v in args.items() if k not in ("q", "lat", "lon", "crs", key)}
+    return [{"label": _place_label(p), "url": link(endpoint, **keep, **{key: p.adcode})} for p in others[:5]]
+
+
+@bp.get("/near")
+def near():
+    args = _args()
+    lang = i18n.current_language()
+    filters = _near_filters(args)
+    place, others = None, []
+    if args.get("lat") or args.get("lon"):
+        lon, lat = params.point(args)
+    elif args.get("q"):
+        place, others = find_place(args["q"])
+        lon, lat = place.lon, place.lat
+    else:
+        raise InvalidQuery("give lat and lon, or q (a place name)", "q")
+    query = NearestQuery(lon=lon, lat=lat, k=filters["k"], layers=filters["layers"], services=filters["services"],
+                         open_now=filters["open_now"], at=filters["at"])
+    at = query.moment()
+    cards = [station_card(station_answer(h.station, at, h.distance_m), i + 1, at)
+             for i, h in enumerate(store().nearest(query))]
+    here_label = _place_label(place) if place else i18n.gettext("map.you_are_here")
+    parts = maps.results_map(tiles(), lang, _pins(cards), here=(lon, lat), here_label=here_label)
+    heading = i18n.gettext("near.title_place", place=place.name) if place else i18n.gettext("near.title")
+    chosen = {"q": args.get("q", ""), "layers": filters["layers"], "service": ",".join(filters["services"]),
+              "open_now": filters["open_now"]}
+    return render("near.html", parts=parts, cards=cards, heading=heading, place=place,
+                  place_label=_place_label(place) if place else "", chosen=chosen,
+                  alternatives=_alternatives("pages.near", others, args), filters_text=_filters_text(filters))
+
+
+def _filters_text(filters: Mapping[str, Any]) -> str:
+    lang = i18n.current_language()
+    words = [store().layers[lid].label(lang) for lid in filters["layers"]]
+    for word in filters["services"]:
+        words.append(next(l.service_label(word, lang) for l in store().layers.values() if word in l.services))
+    if filters["open_now"]:
+        words.append(i18n.gettext("search.open_now"))
+    return i18n.gettext("list.sep").join(words)
+
+
+@bp.get("/station/<station_id>")
+def station(station_id: str):
+    args = _args()
+    at = params.moment(args)
+    feature = station_answer(store().get(station_id), at)
+    card = station_card(feature, "", at)
+    parts = maps.results_map(tiles(), i18n.current_language(), _pins([card]))
+    near_url = link("pages.near", lat=f"{card['lat']:.6f}", lon=f"{card['lon']:.6f}")
+    return render("station.html", parts=parts, card=card, near_url=near_url)
+
+
+def _origin(raw: str, args: Mapping[str, str]) -> tuple[str, str, list[dict]]:
+    """(adcode, label, county suggestions) for a home county typed as adcode or name."""
+    text = raw.strip()
+    if text.isdigit():
+        code = params.adcode({"origin": text}, "origin") or ""
+        place = default_gazetteer().by_adcode(code)
+        return code, (_place_label(place) if place else code), []
+    try:
+        place, _ = find_place(text, "origin", county=True)
+    except UnknownPlace:
+        broader, _ = find_place(text, "origin")
+        counties = default_gazetteer().children(broader.adcode)
+        keep = {k: v for k, v in args.items() if k != "origin"}
+        suggestions = [{"label": p.name, "url": link("pages.windows", **keep, origin=p.adcode)} for p in counties[:40]]
+        return "", _place_label(broader), suggestions
+    return place.adcode, _place_label(place), []
+
+
+def _windows_from(args: Mapping[str, str], home: Place | None, code: str) -> tuple[float, float, str, str | None]:
+    """Where distances to the windows are measured from: lat/lon, a typed place, else the home county."""
+    if args.get("lat") or args.get("lon"):
+        lon, lat = params.point(args)
+        return lon, lat, i18n.gettext("windows.order_here"), i18n.gettext("map.you_are_here")
+    if args.get("q"):
+        place, _ = find_place(args["q"])
+        return place.lon, place.lat, i18n.gettext("windows.order_place", place=place.name), _place_label(place)
+    if home is not None and home.lon is not None:
+        return home.lon, home.lat, i18n.gettext("windows.order_home"), None
+    raise UnknownPlace(f"no centre known for county {code}", "origin")
+
+
+@bp.get("/windows")
+def windows():
+    args = _args()
+    lang = i18n.current_language()
+    chosen = {k: args.get(k, "") for k in ("origin", "q", "lat", "lon")}
+    heading = i18n.gettext("windows.title")
+    if not args.get("origin"):
+        return render("windows.html", heading=heading, chosen=chosen, searched=False)
+    code, origin_label, suggestions = _origin(args["origin"], args)
+    if not code:
+        return render("windows.html", heading=heading, chosen=chosen, searched=False, suggestions=suggestions)
+    home = default_gazetteer().by_adcode(code)
+    lon, lat, order, here_label = _windows_from(args, home, code)
+    at = params.moment(args)
+    layers = tuple(lid for lid, layer in store().layers.items() if layer.has_origins)
+    codes = (code, *(home.former_adcodes if home else ()))
+    hits = [h for c in codes for h in store().nearest(NearestQuery(lon=lon, lat=lat, k=MAX_WINDOWS, layers=layers,
+                                                                    origin=c, at=at))]
+    hits = sorted({h.station.id: h for h in hits}.values(), key=lambda h: (h.distance_m, h.station.id))[:MAX_WINDOWS]
+    cards = [station_card(station_answer(h.station, at, h.distance_m), i + 1, at) for i, h in enumerate(hits)]
+    parts = maps.results_map(tiles(), lang, _pins(cards), here=(lon, lat) if here_label else None,
+                             here_label=here_label or "")
+    return render("windows.html", heading=i18n.gettext("windows.title_for", origin=origin_label), chosen=chosen,
+                  searched=True, parts=parts, cards=cards, origin_label=origin_label, order_note=order)
+
+
+# ---- errors: a friendly page in the reader's language, same status -------------------------
+def error_page(status: int, code: str, parameter: str | None, detail: str):
+    """The error as a page: what went wrong in plain words, the search form to try again."""
+    lang = i18n.current_language()
+    title = i18n.translate(lang, f"error.{status}.title") if f"error.{status}.title" in i18n.catalog("zh") \
+        else i18n.translate(lang, "error.other.title")
+    q = (request.args.get("q") or request.args.get("origin") or "")[:50]
+    if f"error.code.{code}" in i18n.catalog("zh"):
+        message = i18n.translate(lang, f"error.code.{code}", q=q)
+    elif parameter:
+        name = i18n.translate(lang, f"param.{parameter}") if f"param.{parameter}" in i18n.catalog("zh") else parameter
+        message = i18n.translate(lang, "error.parameter", name=name)
+    else:
+        message = i18n.translate(lang, f"error.{status}.message") if f"error.{status}.message" in i18n.catalog("zh") \
+            else i18n.translate(lang, "error.other.message")
+    return render("error.html", status, title=title, message=message, status_code=status,
+                  detail=detail[:200] if status < 500 else "", chosen={"q": q})
+
+
+def _wants_json() -> bool:
+    return request.endpoint == "pages.points"
+
+
+@bp.errorhandler(YizhanError)
+def _domain_error(exc: YizhanError):
+    if _wants_json():
+        return error_response(exc.status, exc.code, exc.message, exc.parameter)
+    return error_page(exc.status, exc.code, exc.parameter, exc.message)
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(exc: HTTPException):
+    status = exc.code or 500
+    if _wants_json():
+        return error_response(status, "error", exc.description or exc.name)
+    return error_page(status, "http", None, exc.description or exc.name)
+
+
+@bp.errorhandler(Exception)
+def _unexpected(exc: Exception):
+    LOGGER.exception("unhandled error on %s %s", request.method, request.path)
+    if _wants_json():
+        return error_response(500, "internal_error", "an internal error occurred; it has been logged")
+    return error_page(500, "internal_error", None, "")

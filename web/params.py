@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Iterable, Mapping
 
 from geo.crs import CRS_NAMES, to_wgs84
 from geo.hours import SHANGHAI
