@@ -11,8 +11,8 @@ import json
 import logging
 import sqlite3
 import threading
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Iterable, Iterator, Mapping
 
 from layers.errors import Conflict, InvalidQuery, StationNotFound, StoreUnavailable
 from layers.index import Filter, SphereIndex

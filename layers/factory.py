@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 from layers.layerdefs import Layer
 from layers.seed import SAMPLE_STATIONS, read_geojson_stations

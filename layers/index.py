@@ -15,13 +15,13 @@ from __future__ import annotations
 import bisect
 import math
 import threading
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Iterable, Mapping, Sequence
 
 import numpy as np
-from rtree import index as rtree_index
 from pyproj import Geod
+from rtree import index as rtree_index
 from scipy.spatial import cKDTree
 
 from geo.distance import GEODESIC_M_PER_RADIAN_LOWER, geodesic_many_m, unit_xyz
@@ -170,7 +170,7 @@ class SphereIndex:
             alive = np.flatnonzero(cols.alive[: cols.n]).tolist()
             lon, lat = cols.lon.tolist(), cols.lat.tolist()
             self._rtree = rtree_index.Index(
-                ((p, (lon[p], lat[p], lon[p], lat[p]), None) for p in alive)
+                (p, (lon[p], lat[p], lon[p], lat[p]), None) for p in alive
             ) if alive else rtree_index.Index()
         return self._rtree
 
@@ -358,7 +358,7 @@ class _Columns:
                 getattr(self, name)[: self.n] = old[name][: self.n]
 
     @classmethod
-    def from_lists(cls, lon, lat, layer, services, hours, status) -> "_Columns":
+    def from_lists(cls, lon, lat, layer, services, hours, status) -> _Columns:
         """Columns filled at once from parallel lists (the bulk load)."""
         n = len(lon)
         cols = cls(n + n // 4)

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Mapping
 
 LOGGER = logging.getLogger(__name__)
 DEFS_DIR = Path(__file__).parent / "defs"

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import date
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from geo.hours import HoursSyntaxError, parse_hours
 from layers.errors import InvalidStation
@@ -67,7 +68,7 @@ class Station:
             "properties": props,
         }
 
-    def with_changes(self, **changes: Any) -> "Station":
+    def with_changes(self, **changes: Any) -> Station:
         """A copy with `changes` applied (not validated; run `validate_station`)."""
         return replace(self, **changes)
 
