@@ -115,6 +115,17 @@ def _paths(layer_ids: list[str]) -> dict:
                       "responses": {"200": _json("Station", "changed"), **write_errors}},
             "delete": {"summary": "delete a station", "security": [{"bearer": []}], "parameters": [station_id],
                        "responses": {"204": {"description": "deleted"}, **write_errors}}},
+        "/api/v1/geocode": {"get": {
+            "summary": "places by Chinese name (county, prefecture, province; short and old names) or adcode",
+            "parameters": [_param("q", {"type": "string", "maxLength": 50}, "a place name or 6-digit adcode", True),
+                           _param("limit", {"type": "integer", "minimum": 1, "maximum": 50, "default": 10}, "how many")],
+            "responses": {"200": {"description": "places, centres in WGS-84", "content": {"application/json": {
+                "schema": {"type": "object", "required": ["query", "places", "numberReturned"], "properties": {
+                    "query": {"type": "string"}, "crs": {"type": "string"}, "numberReturned": {"type": "integer"},
+                    "places": {"type": "array", "items": {"type": "object", "properties": {
+                        "name": {"type": "string"}, "adcode": {"type": "string"}, "level": {"type": "string"},
+                        "lon": {"type": "number"}, "lat": {"type": "number"}}}}}}}}},
+                "400": _ERROR}}},
         "/api/v1/layers": {"get": {"summary": "layers with names, colour, icon and vocabulary",
                                    "responses": {"200": {"description": "layers"}}}},
         "/healthz": {"get": {"summary": "liveness with the store's state",

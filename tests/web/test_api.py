@@ -120,7 +120,7 @@ def test_openapi_is_valid(client):
     doc = client.get("/openapi.json").get_json()
     validate(doc)
     assert {"/api/v1/nearest", "/api/v1/stations", "/api/v1/stations/{station_id}", "/api/v1/layers",
-            "/healthz"} <= set(doc["paths"])
+            "/healthz", "/api/v1/geocode"} <= set(doc["paths"])
 
 
 FEATURE = {"type": "Feature", "id": "rs-test-1", "geometry": {"type": "Point", "coordinates": [106.7, 26.57]},
