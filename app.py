@@ -11,7 +11,7 @@ from flask import Flask
 from layers.factory import open_store
 from layers.layerdefs import load_layers
 from layers.seed import SAMPLE_STATIONS
-from web import api, geocode_api, meta, pages
+from web import api, assets, geocode_api, meta, pages
 from web.cli import register_cli
 from web.config import DEFAULTS, check_config
 from web.errors import register_error_handlers
@@ -32,7 +32,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         layers, settings["data_dir"], settings["database_url"], settings["read_urls"],
         seed_path=SAMPLE_STATIONS if settings["seed"] else None,
     )
-    for blueprint in (api.bp, meta.bp, geocode_api.bp, pages.bp):
+    for blueprint in (api.bp, meta.bp, geocode_api.bp, pages.bp, assets.bp):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
     register_cli(app)

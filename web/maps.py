@@ -34,7 +34,7 @@ _FALLBACK_COLOUR = "#495057"
 
 def vendor_url(package: str, filename: str) -> str:
     """The app's URL of a file of a vendored xstatic package (leaflet, leaflet_markercluster)."""
-    return url_for("pages.vendor", package=package, filename=filename)
+    return url_for("assets.vendor", package=package, filename=filename)
 
 
 def safe_colour(colour: str) -> str:

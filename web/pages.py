@@ -7,29 +7,21 @@ in the reader's language with the same status.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import logging
-import mimetypes
 from collections.abc import Mapping
 from datetime import datetime
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-import xstatic.pkg.leaflet
-import xstatic.pkg.leaflet_markercluster
 from flask import (
     Blueprint,
     Response,
-    abort,
     current_app,
     render_template,
     request,
     url_for,
 )
 from werkzeug.exceptions import HTTPException
-from werkzeug.security import safe_join
 
 from geo.nav import tel_link
 from layers.errors import InvalidQuery, YizhanError
@@ -38,6 +30,7 @@ from layers.layerdefs import Layer
 from layers.present import station_answer
 from layers.store import NearestQuery, StationStore
 from web import i18n, maps, params
+from web.assets import COMPRESSIBLE, static_url
 from web.errors import error_response
 from web.tiles import TileProvider, choose_provider
 
@@ -75,59 +68,11 @@ def _args() -> dict[str, str]:
     return {name: ",".join(v.strip() for v in values if v.strip()) for name, values in request.args.lists()}
 
 
-# ---- static files (the app's own and the vendored Leaflet packages), gzip for small phones ----
-STATIC_DIR = Path(__file__).resolve().parent / "static"
-VENDOR_DIRS = {"leaflet": Path(xstatic.pkg.leaflet.BASE_DIR),
-               "leaflet_markercluster": Path(xstatic.pkg.leaflet_markercluster.BASE_DIR)}
-_COMPRESSIBLE = ("text/html", "text/css", "application/javascript", "text/javascript", "application/json",
-                 "image/svg+xml")
-
-
-@lru_cache(maxsize=64)
-def _asset(path: Path) -> tuple[bytes, bytes, str]:
-    data = path.read_bytes()
-    return data, gzip.compress(data, 9, mtime=0), hashlib.sha256(data).hexdigest()[:16]
-
-
-def _send(directory: Path, filename: str):
-    found = safe_join(str(directory), filename)
-    if found is None or not Path(found).is_file():
-        abort(404)
-    data, packed, etag = _asset(Path(found))
-    mimetype = mimetypes.guess_type(found)[0] or "application/octet-stream"
-    zipped = mimetype in _COMPRESSIBLE and "gzip" in request.headers.get("Accept-Encoding", "")
-    response = Response(packed if zipped else data, mimetype=mimetype)
-    response.vary.add("Accept-Encoding")
-    if zipped:
-        response.headers["Content-Encoding"] = "gzip"
-    response.set_etag(etag + ("-gz" if zipped else ""))
-    response.headers["Cache-Control"] = "public, max-age=86400"
-    return response.make_conditional(request)
-
-
-def static_url(filename: str) -> str:
-    """The URL of a file in web/static, with a content hash so caches never serve a stale one."""
-    path = STATIC_DIR / filename
-    return url_for("pages.static_file", filename=filename, v=_asset(path)[2] if path.is_file() else None)
-
-
-@bp.get("/static/<path:filename>")
-def static_file(filename: str):
-    return _send(STATIC_DIR, filename)
-
-
-@bp.get("/static/vendor/<package>/<path:filename>")
-def vendor(package: str, filename: str):
-    if package not in VENDOR_DIRS:
-        abort(404)
-    return _send(VENDOR_DIRS[package], filename)
-
-
 @bp.after_request
 def _compress(response: Response) -> Response:
     """gzip text answers when the browser takes it (Leaflet: 147 kB -> 43 kB)."""
     if (response.direct_passthrough or response.status_code not in (200, 400, 404)
-            or response.mimetype not in _COMPRESSIBLE or "Content-Encoding" in response.headers
+            or response.mimetype not in COMPRESSIBLE or "Content-Encoding" in response.headers
             or "gzip" not in request.headers.get("Accept-Encoding", "")):
         return response
     data = response.get_data()
