@@ -48,7 +48,7 @@ def find_bin_dir() -> Path:
     pg_config = shutil.which("pg_config")
     if pg_config:
         try:
-            out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, timeout=10)
+            out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, timeout=10, check=False)
             candidates.append(Path(out.stdout.strip()))
         except (OSError, subprocess.SubprocessError):
             pass
@@ -101,7 +101,7 @@ class PgCluster:
         cmd = [str(self.bin_dir / args[0]), *args[1:]]
         if self.os_user:
             cmd = ["runuser", "-u", self.os_user, "--", *cmd]
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=self.root)
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=self.root, check=False)
         if out.returncode != 0:
             log = self.log_file.read_text(errors="replace")[-2000:] if self.log_file.exists() else ""
             raise RuntimeError(f"{' '.join(args[:2])} failed ({out.returncode}): {out.stderr.strip()}\n{log}")
@@ -114,7 +114,7 @@ class PgCluster:
             conf.write("\n# yizhan test cluster\n" + "\n".join(lines) + "\n")
 
     # ---- life cycle -----------------------------------------------------------------
-    def init(self) -> "PgCluster":
+    def init(self) -> PgCluster:
         """initdb (trust auth, superuser `postgres`, UTF-8) and the test settings."""
         self._run("initdb", "-D", str(self.data_dir), "-U", "postgres", "--auth=trust",
                   "-E", "UTF8", "--locale=C.UTF-8", "--no-sync")
@@ -180,7 +180,7 @@ class PgCluster:
         rows = self.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'postgis'")
         return bool(rows)
 
-    def make_standby(self, settings: dict[str, str] | None = None) -> "PgCluster":
+    def make_standby(self, settings: dict[str, str] | None = None) -> PgCluster:
         """A hot standby of this (running) cluster: pg_basebackup -R into a new directory, not started."""
         standby = PgCluster(self.bin_dir, {**self.settings, **(settings or {})})
         standby._run("pg_basebackup", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
