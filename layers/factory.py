@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from layers.layerdefs import Layer
+from layers.model import Station
 from layers.seed import SAMPLE_STATIONS, read_geojson_stations
 from layers.store import StationStore
 
@@ -16,14 +17,24 @@ def open_store(
     layers: Mapping[str, Layer], data_dir: str | Path, database_url: str | None = None,
     read_urls: tuple[str, ...] = (), seed_path: Path | None = SAMPLE_STATIONS,
 ) -> StationStore:
-    """The configured store, seeded from `seed_path` when it is empty."""
-    seed = read_geojson_stations(seed_path, layers) if seed_path and Path(seed_path).exists() else None
-    if database_url:
-        from layers.postgis import PostgisStore
+    """The configured store, seeded from `seed_path` when it is empty.
 
-        LOGGER.info("opening PostGIS store")
-        return PostgisStore(database_url, layers, seed=seed, read_urls=read_urls)
+    PostGIS is opened through a DeferredStore: if the database is down at start the app still
+    starts, answers 503 and opens the store once the database is back.
+    """
+    def seed() -> Iterator[Station] | None:  # a fresh iterator for every attempt to open
+        if seed_path and Path(seed_path).exists():
+            return read_geojson_stations(seed_path, layers)
+        return None
+
+    if database_url:
+        from layers.deferred import DeferredStore
+        from layers.postgis import PostgisStore, describe
+
+        LOGGER.info("opening PostGIS store at %s", describe(database_url))
+        return DeferredStore(lambda: PostgisStore(database_url, layers, seed=seed(), read_urls=read_urls),
+                             layers, kind=PostgisStore.kind)
     from layers.embedded import EmbeddedStore
 
     LOGGER.info("opening embedded store in %s", data_dir)
-    return EmbeddedStore(data_dir, layers, seed=seed)
+    return EmbeddedStore(data_dir, layers, seed=seed())
