@@ -29,7 +29,8 @@ def open_store(
 
     if database_url:
         from layers.deferred import DeferredStore
-        from layers.postgis import PostgisStore, describe
+        from layers.pg_pool import describe
+        from layers.postgis import PostgisStore
 
         LOGGER.info("opening PostGIS store at %s", describe(database_url))
         return DeferredStore(lambda: PostgisStore(database_url, layers, seed=seed(), read_urls=read_urls),

@@ -12,7 +12,7 @@ Faults: every connection has connect_timeout=2 s and statement_timeout=5 s; a lo
 connection is thrown away (with its idle siblings) and a read is retried once on a fresh one,
 so the store recovers by itself when the database comes back. Errors reaching the caller
 are `StoreUnavailable` (HTTP 503). The constructor raises StoreUnavailable when the primary
-cannot be reached (the app then fails fast at start with that message).
+cannot be reached (the app wraps it in `layers.deferred.DeferredStore`, which retries).
 
 Replicas: reads go round-robin to `read_urls` (falling back to the primary when a replica is
 down); writes, schema upgrades and seeding go to the primary. Replica reads may lag writes.
@@ -28,7 +28,6 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -47,6 +46,14 @@ from layers.errors import (
 )
 from layers.layerdefs import Layer
 from layers.model import Station
+from layers.pg_pool import (
+    CONN_ERRORS,
+    Pool,
+    describe,
+    first_line,
+    run,
+)
+from layers.pg_schema import _LOCK_KEY, migrations, upgrade  # noqa: F401  (re-exported)
 from layers.store import (
     Hit,
     ImportResult,
@@ -57,20 +64,15 @@ from layers.store import (
 )
 
 LOGGER = logging.getLogger(__name__)
-MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 KNN_SPHERE_RADIUS_M = 6371008.7714150598  # PostGIS geography `<->`: WGS-84 mean radius (2a+b)/3
 # floor(ellipsoid) / `<->` for the same pair, shaved for floating-point error in either.
 FLOOR_PER_KNN_M = GEODESIC_M_PER_RADIAN_LOWER / KNN_SPHERE_RADIUS_M * (1 - 1e-9)
 MARGIN_M = 0.002
 MIN_FETCH = 16
 EXTRA_FETCH = 2  # candidates beyond k in the first round (k=5: 7 rows; a second round is rare)
-CONNECT_TIMEOUT_S = 2
-STATEMENT_TIMEOUT_MS = 5000
 IMPORT_TIMEOUT_MS = 30 * 60 * 1000
 ANALYZE_AFTER_ROWS = 10_000
 BULK_ROWS = 20_000
-_LOCK_KEY = 7020160001  # advisory lock serialising schema upgrades and seeding
-_CONN_ERRORS = (psycopg2.OperationalError, psycopg2.InterfaceError)
 COLUMNS = ("id", "layer", "lon", "lat", "name", "name_en", "address", "adcode", "phone", "hours",
            "services", "access", "status", "origins", "items", "operator", "source", "verified_at")
 _ARRAYS = frozenset({"services", "origins", "items"})
@@ -81,30 +83,6 @@ _TEMP_COLUMNS = ", ".join(
     for c in COLUMNS
 )
 _UPSERT_SET = ", ".join(f"{c} = EXCLUDED.{c}" for c in COLUMNS if c != "id") + ", updated_at = now()"
-
-
-def describe(url: str) -> str:
-    """host:port/dbname of a libpq URL, without user or password (for messages and logs)."""
-    try:
-        parts = psycopg2.extensions.parse_dsn(url)
-    except psycopg2.ProgrammingError:
-        return "<unparsable database URL>"
-    return f"{parts.get('host', 'localhost')}:{parts.get('port', 5432)}/{parts.get('dbname', '')}"
-
-
-def _connect(url: str) -> psycopg2.extensions.connection:
-    try:
-        return psycopg2.connect(
-            url, connect_timeout=CONNECT_TIMEOUT_S, application_name="yizhan",
-            options=f"-c statement_timeout={STATEMENT_TIMEOUT_MS}",
-            keepalives=1, keepalives_idle=10, keepalives_interval=2, keepalives_count=3,
-        )
-    except _CONN_ERRORS as exc:
-        raise StoreUnavailable(f"cannot connect to PostgreSQL at {describe(url)}: {_first_line(exc)}") from exc
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 # ---- rows and values ------------------------------------------------------------------
@@ -197,148 +175,6 @@ class _CopySource(io.TextIOBase):
     readline = read
 
 
-# ---- connections ----------------------------------------------------------------------
-class _Pool:
-    """A small LIFO pool of connections to one server; lost connections are discarded, never reused."""
-
-    def __init__(self, url: str, size: int) -> None:
-        self.url = url
-        self._idle: list[psycopg2.extensions.connection] = []
-        self._lock = threading.Lock()
-        self._slots = threading.BoundedSemaphore(size)
-        self.closed = False
-
-    def acquire(self) -> tuple[psycopg2.extensions.connection, bool]:
-        """A connection and whether it was reused (True) or just opened (False)."""
-        if self.closed:
-            raise StoreUnavailable("the PostGIS store is closed")
-        if not self._slots.acquire(timeout=STATEMENT_TIMEOUT_MS / 1000):
-            raise StoreUnavailable(f"no free database connection to {describe(self.url)}")
-        with self._lock:
-            while self._idle:
-                conn = self._idle.pop()
-                if not conn.closed:
-                    return conn, True
-        try:
-            return _connect(self.url), False
-        except BaseException:
-            self._slots.release()
-            raise
-
-    def release(self, conn, broken: bool = False) -> None:
-        """Give a connection back; a broken one is closed along with every idle one."""
-        try:
-            if broken or conn.closed:
-                self.discard_idle()
-                conn.close()
-                return
-            if conn.info.transaction_status != psycopg2.extensions.TRANSACTION_STATUS_IDLE:
-                conn.rollback()
-            with self._lock:
-                if not self.closed:
-                    self._idle.append(conn)
-                    conn = None
-            if conn is not None:
-                conn.close()
-        except _CONN_ERRORS:
-            conn.close()
-        finally:
-            self._slots.release()
-
-    def discard_idle(self) -> None:
-        with self._lock:
-            idle, self._idle = self._idle, []
-        for conn in idle:
-            conn.close()
-
-    def close(self) -> None:
-        self.closed = True
-        self.discard_idle()
-
-
-def _run(pool: _Pool, work: Callable, write: bool = False) -> Any:
-    """`work(cursor)` in one transaction (reads: autocommit); retried once when a reused connection was lost."""
-    for attempt in (1, 2):
-        conn, reused = pool.acquire()
-        committing = False
-        try:
-            conn.autocommit = not write
-            with conn.cursor() as cur:
-                result = work(cur)
-            if write:
-                committing = True
-                conn.commit()
-        except _CONN_ERRORS as exc:
-            lost = bool(conn.closed)
-            pool.release(conn, broken=lost)
-            if lost and reused and not committing and attempt == 1:
-                LOGGER.info("connection to %s was lost; retrying on a new one", describe(pool.url))
-                continue
-            if isinstance(exc, psycopg2.errors.QueryCanceled):
-                raise StoreUnavailable(f"the database at {describe(pool.url)} took too long") from exc
-            raise StoreUnavailable(f"PostgreSQL at {describe(pool.url)} failed: {_first_line(exc)}") from exc
-        except BaseException:
-            pool.release(conn, broken=bool(conn.closed))
-            raise
-        pool.release(conn)
-        return result
-    raise AssertionError("unreachable")
-
-
-# ---- schema -------------------------------------------------------------------------------
-def migrations() -> list[tuple[str, Path]]:
-    """(version, file) of every migration in `layers/migrations/`, oldest first (`NNNN_name.sql`)."""
-    return [(p.name.split("_", 1)[0], p) for p in sorted(MIGRATIONS_DIR.glob("[0-9]*_*.sql"))]
-
-
-def _ensure_postgis(cur) -> None:
-    cur.execute("SAVEPOINT postgis")
-    try:
-        cur.execute("CREATE EXTENSION IF NOT EXISTS postgis")
-    except psycopg2.Error as exc:
-        if isinstance(exc, _CONN_ERRORS):
-            raise
-        cur.execute("ROLLBACK TO SAVEPOINT postgis")
-        raise StoreUnavailable(
-            "the PostGIS extension cannot be created in this database "
-            f"({_first_line(exc)}); install postgresql-<major>-postgis-3 on the server and have a "
-            "superuser run CREATE EXTENSION postgis"
-        ) from exc
-
-
-def _apply_migrations(cur) -> list[str]:
-    cur.execute("SET LOCAL statement_timeout = 0")
-    cur.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
-    _ensure_postgis(cur)
-    cur.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, name text NOT NULL, "
-                "applied_at timestamptz NOT NULL DEFAULT now())")
-    cur.execute("SELECT version FROM schema_migrations")
-    done = {row[0] for row in cur.fetchall()}
-    applied = []
-    for version, path in migrations():
-        if version in done:
-            continue
-        cur.execute(path.read_text(encoding="utf-8"))
-        cur.execute("INSERT INTO schema_migrations (version, name) VALUES (%s, %s)", (version, path.name))
-        applied.append(version)
-    unknown = sorted(done - {v for v, _ in migrations()})
-    if unknown:
-        LOGGER.warning("database has schema versions this code does not know: %s", ", ".join(unknown))
-    return applied
-
-
-def upgrade(url: str) -> list[str]:
-    """Create PostGIS and apply pending migrations in one transaction; the versions applied now."""
-    pool = _Pool(url, 1)
-    try:
-        applied = _run(pool, _apply_migrations, write=True)
-    finally:
-        pool.close()
-    if applied:
-        LOGGER.info("applied schema migrations %s to %s", ", ".join(applied), describe(url))
-    return applied
-
-
 # ---- the store ----------------------------------------------------------------------------
 class PostgisStore(StationStore):
     """Stations in PostgreSQL/PostGIS at `url`; reads round-robin over `read_urls` when given."""
@@ -351,8 +187,8 @@ class PostgisStore(StationStore):
     ) -> None:
         super().__init__(layers)
         self.url = url
-        self._primary = _Pool(url, pool_size)
-        self._replicas = [_Pool(u, pool_size) for u in read_urls]
+        self._primary = Pool(url, pool_size)
+        self._replicas = [Pool(u, pool_size) for u in read_urls]
         self._next_replica = itertools.cycle(range(len(self._replicas))) if self._replicas else None
         self._rr_lock = threading.Lock()
         try:
@@ -364,7 +200,7 @@ class PostgisStore(StationStore):
             raise
 
     # ---- plumbing -----------------------------------------------------------------------
-    def _read_pool(self) -> _Pool:
+    def _read_pool(self) -> Pool:
         """The next replica (round-robin), or the primary when there is none."""
         if self._next_replica is None:
             return self._primary
@@ -374,15 +210,15 @@ class PostgisStore(StationStore):
     def _read(self, work: Callable) -> Any:
         pool = self._read_pool()
         try:
-            return _run(pool, work)
+            return run(pool, work)
         except StoreUnavailable as exc:
             if pool is self._primary:
                 raise
             LOGGER.warning("read replica failed (%s); reading from the primary", exc.message)
-            return _run(self._primary, work)
+            return run(self._primary, work)
 
     def _write(self, work: Callable) -> Any:
-        return _run(self._primary, work, write=True)
+        return run(self._primary, work, write=True)
 
     def _check_layers(self, layers: tuple[str, ...]) -> None:
         unknown = [lid for lid in layers if lid not in self.layers]
@@ -538,9 +374,9 @@ class PostgisStore(StationStore):
                 for row in cur:
                     yield _row_to_station(row)
             conn.rollback()
-        except _CONN_ERRORS as exc:
+        except CONN_ERRORS as exc:
             broken = bool(conn.closed)
-            raise StoreUnavailable(f"PostgreSQL at {describe(pool.url)} failed: {_first_line(exc)}") from exc
+            raise StoreUnavailable(f"PostgreSQL at {describe(pool.url)} failed: {first_line(exc)}") from exc
         finally:
             pool.release(conn, broken=broken)
 
@@ -556,27 +392,27 @@ class PostgisStore(StationStore):
             return cur.fetchone()
 
         try:
-            n, version, schema = _run(self._primary, probe)
+            n, version, schema = run(self._primary, probe)
             info.update(ok=True, stations=int(n), postgis=version, schema=schema)
         except (StoreUnavailable, psycopg2.Error) as exc:  # health reports, it never raises
-            info["error"] = exc.message if isinstance(exc, StoreUnavailable) else _first_line(exc)
+            info["error"] = exc.message if isinstance(exc, StoreUnavailable) else first_line(exc)
         if self._replicas:
             info["replicas"] = [self._replica_health(pool) for pool in self._replicas]
         return info
 
     @staticmethod
-    def _replica_health(pool: _Pool) -> dict:
+    def _replica_health(pool: Pool) -> dict:
         def probe(cur):
             cur.execute("SELECT pg_is_in_recovery(), "
                         "extract(epoch FROM now() - pg_last_xact_replay_timestamp())")
             return cur.fetchone()
 
         try:
-            standby, lag = _run(pool, probe)
+            standby, lag = run(pool, probe)
             return {"database": describe(pool.url), "ok": True, "standby": standby,
                     "replay_lag_s": None if lag is None else float(lag)}
         except (StoreUnavailable, psycopg2.Error) as exc:
-            return {"database": describe(pool.url), "ok": False, "error": _first_line(exc)}
+            return {"database": describe(pool.url), "ok": False, "error": first_line(exc)}
 
     # ---- writes -----------------------------------------------------------------------------
     def put(self, station: Station, create_only: bool = False) -> bool:
@@ -652,7 +488,7 @@ class PostgisStore(StationStore):
         try:
             return action()
         except (psycopg2.DataError, psycopg2.IntegrityError) as exc:
-            raise InvalidStation(f"the database refused a station: {_first_line(exc)}") from exc
+            raise InvalidStation(f"the database refused a station: {first_line(exc)}") from exc
 
     def close(self) -> None:
         for pool in (self._primary, *self._replicas):

@@ -41,7 +41,8 @@ def register_cli(app: Flask) -> None:
     @click.option("--url", envvar="YIZHAN_DATABASE_URL", required=True, help="postgresql://… (default: YIZHAN_DATABASE_URL)")
     def db_upgrade(url: str) -> None:
         """Create the postgis extension if missing and apply pending migrations (idempotent)."""
-        from layers.postgis import describe, upgrade
+        from layers.pg_pool import describe
+        from layers.pg_schema import upgrade
 
         applied = upgrade(url)
         click.echo(f"{describe(url)}: applied {', '.join(applied)}" if applied else f"{describe(url)}: up to date")
