@@ -163,12 +163,20 @@ class EmbeddedStore(StationStore):
         return found[station_id]
 
     def iter_all(self) -> Iterator[Station]:
-        cursor = self._db.execute("SELECT id, layer, lon, lat, props FROM stations ORDER BY id")
-        for row in cursor:
-            yield _row_to_station(row)
+        last = ""
+        while True:  # keyset pages, each read under the lock: the connection is shared by threads
+            with self._lock:
+                rows = self._db.execute(
+                    "SELECT id, layer, lon, lat, props FROM stations WHERE id > ? ORDER BY id LIMIT 5000", (last,)
+                ).fetchall()
+            if not rows:
+                return
+            yield from (_row_to_station(row) for row in rows)
+            last = rows[-1][0]
 
     def count(self) -> int:
-        return int(self._db.execute("SELECT count(*) FROM stations").fetchone()[0])
+        with self._lock:
+            return int(self._db.execute("SELECT count(*) FROM stations").fetchone()[0])
 
     def health(self) -> dict:
         """Cheap enough for a liveness probe: one read of the revision, no table scan."""
