@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from layers.factory import open_store
 from layers.layerdefs import load_layers
@@ -15,6 +16,7 @@ from web import api, assets, geocode_api, meta, pages
 from web.cli import register_cli
 from web.config import DEFAULTS, check_config
 from web.errors import register_error_handlers
+from web.parks import init_parks
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -36,6 +38,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.register_blueprint(blueprint)
     register_error_handlers(app)
     register_cli(app)
+    init_parks(app)
+    if settings["proxies"]:  # behind N reverse proxies: take the client address from X-Forwarded-For
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings["proxies"], x_proto=settings["proxies"],
+                                x_host=settings["proxies"])
     return app
 
 

@@ -18,6 +18,9 @@ DEFAULTS: dict[str, Any] = {
     "PUBLIC_URL": None,
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
     "JSON_AS_ASCII": False,
+    "PROXIES": 0,
+    "REPORT_LIMIT": 5,
+    "REPORT_WINDOW_S": 600,
 }
 
 
@@ -37,5 +40,11 @@ def check_config(config: Mapping[str, Any]) -> dict[str, Any]:
         tokens = parse_tokens(config.get("TOKENS"))
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
-    return {"database_url": url, "read_urls": reads, "data_dir": str(config["DATA_DIR"]), "tokens": tokens,
+    try:
+        proxies = int(config.get("PROXIES") or 0)
+    except (TypeError, ValueError):
+        raise ConfigError("YIZHAN_PROXIES must be the number of reverse proxies in front (0, 1, 2…)") from None
+    if not 0 <= proxies <= 5:
+        raise ConfigError("YIZHAN_PROXIES must be between 0 and 5")
+    return {"proxies": proxies, "database_url": url, "read_urls": reads, "data_dir": str(config["DATA_DIR"]), "tokens": tokens,
             "seed": bool(config.get("SEED", True))}

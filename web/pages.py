@@ -27,6 +27,7 @@ from geo.nav import tel_link
 from layers.errors import InvalidQuery, YizhanError
 from layers.gazetteer import Place, default_gazetteer
 from layers.layerdefs import Layer
+from layers.parks import REPORT_KINDS
 from layers.present import station_answer
 from layers.store import NearestQuery, StationStore
 from web import i18n, maps, params
@@ -238,8 +239,12 @@ def near():
     query = NearestQuery(lon=lon, lat=lat, k=filters["k"], layers=filters["layers"], services=filters["services"],
                          open_now=filters["open_now"], at=filters["at"])
     at = query.moment()
-    cards = [station_card(station_answer(h.station, at, h.distance_m), i + 1, at)
-             for i, h in enumerate(store().nearest(query))]
+    parks = current_app.extensions.get("yizhan.parks")
+    flagged = parks.flagged() if parks else set()
+    # stations several people found locked go after the open alternatives (stable: order kept otherwise)
+    hits = sorted(store().nearest(query), key=lambda hit: hit.station.id in flagged)
+    cards = [dict(station_card(station_answer(h.station, at, h.distance_m), i + 1, at),
+                  flagged=h.station.id in flagged) for i, h in enumerate(hits)]
     here_label = _place_label(place) if place else i18n.gettext("map.you_are_here")
     parts = maps.results_map(tiles(), lang, _pins(cards), here=(lon, lat), here_label=here_label)
     heading = i18n.gettext("near.title_place", place=place.name) if place else i18n.gettext("near.title")
@@ -268,7 +273,11 @@ def station(station_id: str):
     card = station_card(feature, "", at)
     parts = maps.results_map(tiles(), i18n.current_language(), _pins([card]))
     near_url = link("pages.near", lat=f"{card['lat']:.6f}", lon=f"{card['lon']:.6f}")
-    return render("station.html", parts=parts, card=card, near_url=near_url)
+    parks = current_app.extensions.get("yizhan.parks")
+    kinds = [(kind, i18n.gettext(f"report.kind.{kind}")) for kind in REPORT_KINDS] if parks else []
+    return render("station.html", parts=parts, card=card, near_url=near_url,
+                  flagged=bool(parks) and station_id in parks.flagged(), reported="reported" in args,
+                  report_kinds=kinds)
 
 
 def _origin(raw: str, args: Mapping[str, str]) -> tuple[str, str, list[dict]]:

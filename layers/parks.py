@@ -1,0 +1,312 @@
+"""Parks (where a QR poster hangs), their daily scan counts and the public's one-tap reports.
+
+A park is a WGS-84 point with a stable slug. Scan counts are per park per Asia/Shanghai day and
+hold nothing about who scanned (no IP, no cookie, no user agent). Reports name a station, a
+kind and an optional note (plain text, at most 500 characters; escaping is the page's job).
+`ParkStore` is the contract; `layers.parks_sqlite` and `layers.parks_postgis` implement it.
+"""
+from __future__ import annotations
+
+import abc
+import hashlib
+import hmac
+import json
+import math
+import re
+import secrets
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from geo.hours import SHANGHAI
+from layers.errors import InvalidStation, YizhanError
+
+SAMPLE_PARKS = Path(__file__).resolve().parent.parent / "data" / "sample_parks.geojson"
+PARK_KINDS = ("logistics_park", "construction_site", "service_area", "industrial_park")
+REPORT_KINDS = ("locked", "wrong_info", "missing_facility", "other")
+REPORT_STATUSES = ("open", "resolved")
+SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+ADCODE_RE = re.compile(r"^[1-8][0-9]{5}$")
+STATION_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.~-]{0,63}$")
+NOTE_MAX = 500
+TEXT_LIMITS = {"name": 120, "name_en": 200, "address": 300}
+LOCKED_WINDOW = timedelta(hours=72)
+LOCKED_THRESHOLD = 2
+WALK_KMH = 4.5   # walking speed behind "步行约 N 分钟"
+DRIVE_KMH = 30.0  # town driving speed behind "驾车约 N 分钟"
+
+
+class InvalidPark(InvalidStation):
+    """A park record fails validation; `parameter` names the field."""
+
+    code = "invalid_park"
+
+
+class InvalidReport(InvalidStation):
+    """A report fails validation; `parameter` names the field."""
+
+    code = "invalid_report"
+
+
+class ParkNotFound(YizhanError):
+    """No park with that slug."""
+
+    status = 404
+    code = "unknown_park"
+
+
+class ReportNotFound(YizhanError):
+    """No report with that id."""
+
+    status = 404
+    code = "not_found"
+
+
+@dataclass(frozen=True)
+class Park:
+    """A place where a QR code is posted; `lon`/`lat` in WGS-84 degrees."""
+
+    slug: str
+    name: str
+    kind: str
+    lon: float
+    lat: float
+    name_en: str | None = None
+    address: str | None = None
+    adcode: str | None = None
+
+    def to_feature(self) -> dict[str, Any]:
+        """The park as a GeoJSON Feature (RFC 7946, WGS-84); id = slug."""
+        props = {"slug": self.slug, "name": self.name, "name_en": self.name_en, "kind": self.kind,
+                 "address": self.address, "adcode": self.adcode}
+        return {"type": "Feature", "id": self.slug, "geometry": {"type": "Point", "coordinates": [self.lon, self.lat]},
+                "properties": props}
+
+
+@dataclass(frozen=True)
+class Report:
+    """One report from the public about one station; times are aware UTC datetimes."""
+
+    id: int
+    station_id: str
+    kind: str
+    note: str
+    created_at: datetime
+    status: str = "open"
+    resolved_at: datetime | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The report as the API answers it (ISO 8601 times)."""
+        return {"id": self.id, "station_id": self.station_id, "kind": self.kind, "note": self.note,
+                "created_at": self.created_at.isoformat(timespec="seconds"), "status": self.status,
+                "resolved_at": self.resolved_at.isoformat(timespec="seconds") if self.resolved_at else None}
+
+
+# ---- validation ----------------------------------------------------------------------------
+def check_slug(slug: Any) -> str:
+    """The slug when it is 1-64 lowercase letters, digits and inner hyphens; InvalidPark otherwise."""
+    if not isinstance(slug, str) or not SLUG_RE.match(slug):
+        raise InvalidPark("slug must be 1-64 lowercase letters, digits or inner hyphens", "slug")
+    return slug
+
+
+def _text(props: Mapping[str, Any], key: str, required: bool = False) -> str | None:
+    value = props.get(key)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise InvalidPark(f"{key} is required", key)
+        return None
+    if not isinstance(value, str):
+        raise InvalidPark(f"{key} must be text", key)
+    value = value.strip()
+    if len(value) > TEXT_LIMITS[key]:
+        raise InvalidPark(f"{key} must be at most {TEXT_LIMITS[key]} characters", key)
+    return value
+
+
+def _coordinate(value: Any, key: str, limit: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or not -limit <= value <= limit:
+        raise InvalidPark(f"{key} must be a number between {-limit:g} and {limit:g}", key)
+    return float(value)
+
+
+def park_from_feature(feature: Any, slug: str | None = None) -> Park:
+    """A validated Park from a GeoJSON Feature (WGS-84 Point); `slug` (from the URL) wins over the body's."""
+    if not isinstance(feature, Mapping) or feature.get("type") != "Feature":
+        raise InvalidPark("the body must be a GeoJSON Feature", "type")
+    geometry = feature.get("geometry")
+    coords = geometry.get("coordinates") if isinstance(geometry, Mapping) and geometry.get("type") == "Point" else None
+    if not isinstance(coords, list) or len(coords) not in (2, 3):
+        raise InvalidPark("geometry must be a Point [lon, lat]", "geometry")
+    props = feature.get("properties") or {}
+    if not isinstance(props, Mapping):
+        raise InvalidPark("properties must be an object", "properties")
+    body_slug = props.get("slug") or feature.get("id")
+    if slug is not None and body_slug not in (None, slug):
+        raise InvalidPark("the slug in the body differs from the one in the URL", "slug")
+    kind = props.get("kind")
+    if kind not in PARK_KINDS:
+        raise InvalidPark(f"kind must be one of {', '.join(PARK_KINDS)}", "kind")
+    adcode = props.get("adcode")
+    if adcode not in (None, "") and (not isinstance(adcode, str) or not ADCODE_RE.match(adcode)):
+        raise InvalidPark("adcode must be a 6-digit county code", "adcode")
+    return Park(slug=check_slug(slug if slug is not None else body_slug), name=_text(props, "name", True),
+                kind=kind, lon=_coordinate(coords[0], "lon", 180), lat=_coordinate(coords[1], "lat", 90),
+                name_en=_text(props, "name_en"), address=_text(props, "address"), adcode=adcode or None)
+
+
+def check_report(station_id: Any, kind: Any, note: Any) -> tuple[str, str, str]:
+    """(station_id, kind, note) checked: a station id, one of REPORT_KINDS, a note of at most NOTE_MAX characters."""
+    if not isinstance(station_id, str) or not STATION_ID_RE.match(station_id):
+        raise InvalidReport("station_id must be a station id", "station_id")
+    if kind not in REPORT_KINDS:
+        raise InvalidReport(f"kind must be one of {', '.join(REPORT_KINDS)}", "kind")
+    if note is None:
+        note = ""
+    if not isinstance(note, str):
+        raise InvalidReport("note must be text", "note")
+    note = note.replace("\x00", "").strip()
+    if len(note) > NOTE_MAX:
+        raise InvalidReport(f"note must be at most {NOTE_MAX} characters", "note")
+    return station_id, kind, note
+
+
+def read_geojson_parks(path: str | Path = SAMPLE_PARKS) -> Iterator[Park]:
+    """Parks of a GeoJSON FeatureCollection file (WGS-84), validated."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    for feature in data.get("features", []):
+        yield park_from_feature(feature)
+
+
+# ---- small pure helpers --------------------------------------------------------------------
+def shanghai_date(at: datetime | None = None) -> date:
+    """The calendar date in Asia/Shanghai of `at` (aware; default now)."""
+    return (at or datetime.now(UTC)).astimezone(SHANGHAI).date()
+
+
+def utc_now() -> datetime:
+    """Now, as an aware UTC datetime (what reports store)."""
+    return datetime.now(UTC)
+
+
+def travel_minutes(distance_m: float) -> tuple[int, int]:
+    """(walking, driving) minutes for a straight-line distance in metres at WALK_KMH and DRIVE_KMH, at least 1."""
+    walk = distance_m / (WALK_KMH * 1000 / 60)
+    drive = distance_m / (DRIVE_KMH * 1000 / 60)
+    return max(1, round(walk)), max(1, round(drive))
+
+
+class RateLimiter:
+    """At most `limit` events per `window_s` seconds per client, in memory only.
+
+    Clients are keyed by an HMAC-SHA256 of their address under a random secret that is replaced
+    every Asia/Shanghai day (all buckets are dropped with it), so no raw address is kept and
+    yesterday's keys cannot be linked to today's. Each process has its own secret and buckets.
+    """
+
+    def __init__(self, limit: int, window_s: float) -> None:
+        self.limit, self.window_s = limit, window_s
+        self._lock = threading.Lock()
+        self._day: date | None = None
+        self._secret = b""
+        self._buckets: dict[str, deque[float]] = {}
+
+    def _key(self, address: str) -> str:
+        today = shanghai_date()
+        if today != self._day:
+            self._day, self._secret, self._buckets = today, secrets.token_bytes(32), {}
+        return hmac.new(self._secret, address.encode("utf-8", "replace"), hashlib.sha256).hexdigest()[:32]
+
+    def hit(self, address: str, now: float | None = None) -> float:
+        """Count one event; 0 when allowed, else the seconds to wait before the next one is."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            key = self._key(address)  # first: it may start a new day (new secret, empty buckets)
+            bucket = self._buckets.setdefault(key, deque())
+            while bucket and bucket[0] <= now - self.window_s:
+                bucket.popleft()
+            if len(bucket) >= self.limit:
+                return max(1.0, bucket[0] + self.window_s - now)
+            bucket.append(now)
+            if len(self._buckets) > 50_000:  # a flood of addresses: forget the idle ones
+                self._buckets = {k: v for k, v in self._buckets.items() if v and v[-1] > now - self.window_s}
+            return 0.0
+
+
+# ---- the contract --------------------------------------------------------------------------
+class ParkStore(abc.ABC):
+    """Parks, daily scan counts and reports, kept in the same backend as the stations."""
+
+    kind = "abstract"
+
+    @abc.abstractmethod
+    def list_parks(self) -> list[Park]:
+        """Every park, by slug."""
+
+    @abc.abstractmethod
+    def get_park(self, slug: str) -> Park:
+        """One park, or ParkNotFound."""
+
+    @abc.abstractmethod
+    def put_park(self, park: Park) -> bool:
+        """Insert or replace one park; True when it was created."""
+
+    @abc.abstractmethod
+    def delete_park(self, slug: str) -> None:
+        """Remove one park (its scan counts stay for the record), or ParkNotFound."""
+
+    @abc.abstractmethod
+    def seed(self, parks: Iterable[Park]) -> int:
+        """Insert `parks` when there are none yet (atomically, once); how many were inserted."""
+
+    @abc.abstractmethod
+    def count_scan(self, slug: str, day: date) -> None:
+        """Add one scan to `slug` on `day` (an Asia/Shanghai date)."""
+
+    @abc.abstractmethod
+    def scan_days(self, slug: str, since: date | None = None) -> list[tuple[date, int]]:
+        """(day, scans) of one park from `since` on, oldest first; days without scans are absent."""
+
+    @abc.abstractmethod
+    def scan_totals(self, since: date | None = None) -> dict[str, int]:
+        """Scans per park slug from `since` (an Asia/Shanghai date) on; parks never scanned are absent."""
+
+    @abc.abstractmethod
+    def add_report(self, station_id: str, kind: str, note: str, at: datetime) -> Report:
+        """Store one report (already checked with `check_report`)."""
+
+    @abc.abstractmethod
+    def list_reports(self, status: str | None = "open", station_id: str | None = None,
+                     limit: int = 200) -> list[Report]:
+        """Reports, newest first, filtered by status and station."""
+
+    @abc.abstractmethod
+    def get_report(self, report_id: int) -> Report:
+        """One report, or ReportNotFound."""
+
+    @abc.abstractmethod
+    def resolve_report(self, report_id: int, at: datetime) -> Report:
+        """Mark a report resolved at `at` (idempotent), or ReportNotFound."""
+
+    @abc.abstractmethod
+    def locked_counts(self, since: datetime) -> dict[str, int]:
+        """Open `locked` reports per station id created at or after `since`."""
+
+    @abc.abstractmethod
+    def health(self) -> dict:
+        """{"ok": bool, "kind": ..., "parks": n}."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release files and connections."""
+
+    def flagged(self, now: datetime | None = None) -> set[str]:
+        """Station ids with at least LOCKED_THRESHOLD open `locked` reports in the last LOCKED_WINDOW."""
+        since = (now or utc_now()) - LOCKED_WINDOW
+        return {sid for sid, n in self.locked_counts(since).items() if n >= LOCKED_THRESHOLD}

@@ -1,0 +1,465 @@
+"""Parks: the QR landing page `/p/<slug>`, its QR codes and A4 poster, scan counts and one-tap reports.
+
+`/p/<slug>` is one self-contained HTML page (inline CSS, no script, no map, no GPS): ~5-7 kB
+gzipped. It answers `Cache-Control: public, max-age=60` with an ETag, so a repeat scan within a
+minute costs nothing and after that a 304; because it needs no other file, the copy the browser
+keeps (HTTP and back/forward cache, or "save page") stays fully readable when the network drops.
+
+Every landing adds one to the park's count for the day (Asia/Shanghai); nothing about the
+reader is stored. Reports are rate-limited per client in memory (see `layers.parks.RateLimiter`).
+"""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import logging
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import click
+import segno
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    jsonify,
+    redirect,
+    request,
+    url_for,
+)
+from markupsafe import Markup
+
+from layers.errors import InvalidQuery, YizhanError
+from layers.gazetteer import default_gazetteer
+from layers.parks import (
+    REPORT_KINDS,
+    REPORT_STATUSES,
+    SAMPLE_PARKS,
+    Park,
+    ParkStore,
+    RateLimiter,
+    check_report,
+    check_slug,
+    park_from_feature,
+    read_geojson_parks,
+    shanghai_date,
+    travel_minutes,
+    utc_now,
+)
+from layers.present import station_answer
+from layers.store import NearestQuery, StationStore
+from web import i18n, params
+from web.auth import require_token
+from web.config import check_config
+from web.errors import error_response
+from web.pages import error_page, link, render, station_card
+
+LOGGER = logging.getLogger(__name__)
+bp = Blueprint("parks", __name__, template_folder="templates")
+EXTENSION = "yizhan.parks"
+PER_LAYER = 3         # stations shown per layer on the landing page
+FETCH_PER_LAYER = 8   # nearest fetched per layer before open-now/flag ordering picks PER_LAYER
+POSTER_STATIONS = 3
+PAGE_MAX_AGE_S = 60
+QR_MAX_AGE_S = 86400
+DEFAULT_REPORT_LIMIT = 5       # reports per client ...
+DEFAULT_REPORT_WINDOW_S = 600  # ... per 10 minutes, per worker process
+
+
+# ---- wiring --------------------------------------------------------------------------------
+def open_park_store(app: Flask) -> ParkStore:
+    """The park store beside the station store: PostgreSQL tables when DATABASE_URL is set, else parks.sqlite3."""
+    settings = check_config(app.config)
+    if settings["database_url"]:
+        from layers.parks_postgis import PostgisParkStore
+
+        return PostgisParkStore(settings["database_url"])
+    from layers.parks_sqlite import SqliteParkStore
+
+    return SqliteParkStore(settings["data_dir"])
+
+
+def _seed(app: Flask, parks: ParkStore) -> None:
+    if not app.config.get("SEED", True):
+        return
+    try:
+        added = parks.seed(read_geojson_parks(app.config.get("PARKS_SEED") or SAMPLE_PARKS))
+        if added:
+            LOGGER.info("seeded %d parks", added)
+    except YizhanError as exc:  # database down at start: the app still starts; seed on a later start
+        LOGGER.warning("parks not seeded: %s", exc.message)
+
+
+def init_parks(app: Flask) -> ParkStore:
+    """Open (and seed) the park store, register the `parks` blueprint and the `flask parks` CLI (once)."""
+    if EXTENSION in app.extensions:
+        return app.extensions[EXTENSION]
+    parks = open_park_store(app)
+    _seed(app, parks)
+    app.extensions[EXTENSION] = parks
+    app.extensions["yizhan.report_limiter"] = RateLimiter(
+        int(app.config.get("REPORT_LIMIT", DEFAULT_REPORT_LIMIT)),
+        float(app.config.get("REPORT_WINDOW_S", DEFAULT_REPORT_WINDOW_S)))
+    app.register_blueprint(bp)
+    register_park_cli(app)
+    return parks
+
+
+def park_store() -> ParkStore:
+    """The configured park store."""
+    return current_app.extensions[EXTENSION]
+
+
+def store() -> StationStore:
+    """The configured station store."""
+    return current_app.extensions["yizhan.store"]
+
+
+def scan_totals(since: date | None = None) -> dict[str, int]:
+    """Scans per park slug since `since` (Asia/Shanghai date), for the planner's demand weights."""
+    return park_store().scan_totals(since)
+
+
+def flagged_station_ids() -> set[str]:
+    """Stations with >= 2 open 'locked' reports in the last 72 h (for station pages and lists)."""
+    return park_store().flagged()
+
+
+# ---- errors: JSON under /api, a friendly page elsewhere ------------------------------------
+@bp.errorhandler(YizhanError)
+def _domain_error(exc: YizhanError):
+    if request.path.startswith("/api/"):
+        return error_response(exc.status, exc.code, exc.message, exc.parameter)
+    return error_page(exc.status, exc.code, exc.parameter, exc.message)
+
+
+class RateLimited(YizhanError):
+    """Too many reports from one client; `retry_after_s` says when to try again."""
+
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, retry_after_s: float) -> None:
+        super().__init__(f"too many reports; try again in {int(retry_after_s) + 1} s")
+        self.retry_after_s = int(retry_after_s) + 1
+
+
+@bp.errorhandler(RateLimited)
+def _rate_limited(exc: RateLimited):
+    if request.path.startswith("/api/"):
+        response = error_response(429, exc.code, exc.message)
+    else:
+        body, status, headers = error_page(429, exc.code, None, exc.message)
+        response = Response(body, status, headers)
+    response.headers["Retry-After"] = str(exc.retry_after_s)
+    return response
+
+
+def _check_rate() -> None:
+    wait = current_app.extensions["yizhan.report_limiter"].hit(request.remote_addr or "unknown")
+    if wait:
+        raise RateLimited(wait)
+
+
+# ---- responses -----------------------------------------------------------------------------
+def _cached(data: bytes, mimetype: str, max_age: int, headers: dict | None = None) -> Response:
+    """`data` gzipped when the client takes it, with Cache-Control and a strong ETag (304 on a match)."""
+    zipped = "gzip" in request.headers.get("Accept-Encoding", "") and mimetype != "image/png" and len(data) > 512
+    body = gzip.compress(data, 6, mtime=0) if zipped else data
+    response = Response(body, mimetype=mimetype, headers=headers or {})
+    if zipped:
+        response.headers["Content-Encoding"] = "gzip"
+    response.vary.add("Accept-Encoding")
+    response.set_etag(hashlib.sha256(data).hexdigest()[:20] + ("-gz" if zipped else ""))
+    response.headers["Cache-Control"] = f"public, max-age={max_age}"
+    return response.make_conditional(request)
+
+
+def public_url(slug: str) -> str:
+    """The absolute URL a QR code encodes: YIZHAN_PUBLIC_URL + /p/<slug>, else this request's host."""
+    base = (current_app.config.get("PUBLIC_URL") or "").strip().rstrip("/")
+    if base:
+        return f"{base}/p/{quote(slug)}"
+    return url_for("parks.landing", slug=slug, _external=True)
+
+
+def qr_code(slug: str) -> segno.QRCode:
+    """The park's QR code: its absolute landing URL, error correction M (or better if it fits)."""
+    return segno.make(public_url(slug), error="m", boost_error=True, micro=False)
+
+
+def _park_links(slug: str) -> list[dict[str, str]]:
+    return [{"rel": "alternate", "type": "text/html", "href": public_url(slug)},
+            {"rel": "qr", "type": "image/svg+xml", "href": url_for("parks.qr_svg", slug=slug, _external=True)}]
+
+
+# ---- what the landing page shows -----------------------------------------------------------
+def _order_key(feature: dict) -> tuple:
+    """Open now first, then nearest (then id)."""
+    props = feature["properties"]
+    return (props.get("open_now") is not True, props["distance_m"], feature["id"])
+
+
+def park_picks(park: Park, at: datetime, flagged: set[str]) -> list[tuple[str, list[dict]]]:
+    """(layer id, answers) per layer: of the FETCH_PER_LAYER nearest, the PER_LAYER first by `_order_key`
+    that are not flagged as locked, then the flagged ones that would have made the list (marked, last)."""
+    out = []
+    for lid in store().layers:
+        hits = store().nearest(NearestQuery(lon=park.lon, lat=park.lat, k=FETCH_PER_LAYER, layers=(lid,), at=at))
+        ranked = sorted((station_answer(h.station, at, h.distance_m) for h in hits), key=_order_key)
+        good = [f for f in ranked if f["id"] not in flagged][:PER_LAYER]
+        out.append((lid, good + [f for f in ranked[:PER_LAYER] if f["id"] in flagged]))
+    return out
+
+
+def _card(feature: dict, rank: int, at: datetime, flagged: set[str]) -> dict[str, Any]:
+    card = station_card(feature, rank, at)
+    card["walk_min"], card["drive_min"] = travel_minutes(feature["properties"]["distance_m"])
+    card["flagged"] = feature["id"] in flagged
+    return card
+
+
+def _county(park: Park) -> str:
+    place = default_gazetteer().by_adcode(park.adcode) if park.adcode else None
+    if place is None:
+        return ""
+    return place.name if not place.province or place.province == place.name else f"{place.province} {place.name}"
+
+
+def _report_kinds() -> list[tuple[str, str]]:
+    return [(kind, i18n.gettext(f"report.kind.{kind}")) for kind in REPORT_KINDS]
+
+
+def _park_title(park: Park) -> str:
+    return (park.name_en or park.name) if i18n.current_language() == "en" else park.name
+
+
+@bp.get("/p/<slug>")
+def landing(slug: str):
+    park = park_store().get_park(slug)
+    args = dict(request.args.items())
+    at = params.moment(args)
+    flagged = park_store().flagged()
+    sections = []
+    for lid, answers in park_picks(park, at, flagged):
+        layer = store().layers[lid]
+        sections.append({"id": lid, "label": layer.label(i18n.current_language()), "layer": layer,
+                         "cards": [_card(f, i + 1, at, flagged) for i, f in enumerate(answers)]})
+    if request.method == "GET" and "reported" not in args:
+        park_store().count_scan(park.slug, shanghai_date())
+    body, _status, headers = render("park.html", park=park, title=_park_title(park), county=_county(park),
+                                   sections=sections, reported="reported" in args, report_kinds=_report_kinds(),
+                                   kind_label=i18n.gettext(f"park.kind.{park.kind}"),
+                                   made_at=at.strftime("%Y-%m-%d %H:%M"))
+    return _cached(body.encode("utf-8"), "text/html", PAGE_MAX_AGE_S, headers)
+
+
+@bp.get("/p/<slug>/qr.svg")
+def qr_svg(slug: str):
+    park_store().get_park(slug)
+    out = io.BytesIO()
+    qr_code(slug).save(out, kind="svg", scale=8, border=4, xmldecl=False, title=public_url(slug))
+    return _cached(out.getvalue(), "image/svg+xml", QR_MAX_AGE_S)
+
+
+@bp.get("/p/<slug>/qr.png")
+def qr_png(slug: str):
+    park_store().get_park(slug)
+    out = io.BytesIO()
+    qr_code(slug).save(out, kind="png", scale=10, border=4)
+    return _cached(out.getvalue(), "image/png", QR_MAX_AGE_S)
+
+
+@bp.get("/p/<slug>/poster")
+def poster(slug: str):
+    park = park_store().get_park(slug)
+    at = params.moment(dict(request.args.items()))
+    hits = store().nearest(NearestQuery(lon=park.lon, lat=park.lat, k=POSTER_STATIONS, at=at))
+    cards = [station_card(station_answer(h.station, at, h.distance_m), i + 1, at) for i, h in enumerate(hits)]
+    svg = Markup(qr_code(slug).svg_inline(scale=1, border=4, omitsize=True))
+    body, _status, headers = render("poster.html", park=park, title=_park_title(park), county=_county(park),
+                                   cards=cards, qr_svg=svg, url=public_url(slug))
+    return _cached(body.encode("utf-8"), "text/html", PAGE_MAX_AGE_S, headers)
+
+
+# ---- reports from pages (no JavaScript: a form POST, then back with a thank-you) ----------
+def _report_from_form(station_id: str) -> None:
+    _check_rate()
+    sid, kind, note = check_report(station_id, request.form.get("kind"), request.form.get("note"))
+    store().get(sid)
+    park_store().add_report(sid, kind, note, utc_now())
+
+
+@bp.post("/p/<slug>/report")
+def report_from_park(slug: str):
+    park_store().get_park(slug)
+    station_id = request.form.get("station_id") or ""
+    _report_from_form(station_id)
+    return redirect(link("parks.landing", slug=slug, reported=1, _anchor=f"s-{station_id}"), 303)
+
+
+@bp.post("/station/<station_id>/report")
+def report_from_station(station_id: str):
+    _report_from_form(station_id)
+    return redirect(link("pages.station", station_id=station_id, reported=1), 303)
+
+
+@bp.get("/reports/editor")
+def reports_editor():
+    """A small page for editors: the token is typed in and kept in sessionStorage; the API does the rest."""
+    return render("reports.html", report_kinds=_report_kinds())
+
+
+# ---- JSON API ------------------------------------------------------------------------------
+@bp.get("/api/v1/parks")
+def api_parks():
+    features = []
+    for park in park_store().list_parks():
+        feature = park.to_feature()
+        feature["links"] = _park_links(park.slug)
+        features.append(feature)
+    body = {"type": "FeatureCollection", "features": features, "numberReturned": len(features)}
+    response = current_app.json.response(body)
+    response.mimetype = "application/geo+json"
+    return response
+
+
+@bp.get("/api/v1/parks/<slug>")
+def api_park(slug: str):
+    feature = park_store().get_park(slug).to_feature()
+    feature["links"] = _park_links(slug)
+    response = current_app.json.response(feature)
+    response.mimetype = "application/geo+json"
+    return response
+
+
+@bp.put("/api/v1/parks/<slug>")
+@require_token("editor")
+def api_put_park(slug: str):
+    check_slug(slug)
+    park = park_from_feature(request.get_json(silent=True), slug)
+    created = park_store().put_park(park)
+    return jsonify(park.to_feature()), 201 if created else 200
+
+
+@bp.delete("/api/v1/parks/<slug>")
+@require_token("editor")
+def api_delete_park(slug: str):
+    park_store().delete_park(slug)
+    return "", 204
+
+
+@bp.get("/api/v1/parks/<slug>/stats")
+def api_park_stats(slug: str):
+    park_store().get_park(slug)
+    args = dict(request.args.items())
+    params.reject_unknown(args, ("since",))
+    since = _date_param(args, "since")
+    days = park_store().scan_days(slug, since)
+    return jsonify({"slug": slug, "days": [{"date": d.isoformat(), "scans": n} for d, n in days],
+                    "total": sum(n for _, n in days)})
+
+
+def _date_param(args: dict[str, str], name: str) -> date | None:
+    raw = (args.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise InvalidQuery(f"{name} must be a date YYYY-MM-DD", name) from None
+
+
+@bp.post("/api/v1/reports")
+def api_report():
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise InvalidQuery("the body must be a JSON object {station_id, kind, note}", "body")
+    _check_rate()
+    sid, kind, note = check_report(body.get("station_id"), body.get("kind"), body.get("note"))
+    store().get(sid)
+    report = park_store().add_report(sid, kind, note, utc_now())
+    return jsonify(report.to_json()), 201
+
+
+@bp.get("/api/v1/reports")
+@require_token("editor")
+def api_reports():
+    args = dict(request.args.items())
+    params.reject_unknown(args, ("status", "station_id", "limit"))
+    status = (args.get("status") or "open").strip()
+    if status not in (*REPORT_STATUSES, "all"):
+        raise InvalidQuery("status must be open, resolved or all", "status")
+    reports = park_store().list_reports(None if status == "all" else status, args.get("station_id") or None,
+                                        params.integer(args, "limit", 1, 1000, 200))
+    names = {}
+    for report in reports:
+        if report.station_id not in names:
+            try:
+                names[report.station_id] = store().get(report.station_id).name
+            except YizhanError:
+                names[report.station_id] = None
+    items = [{**r.to_json(), "station_name": names[r.station_id]} for r in reports]
+    return jsonify({"reports": items, "numberReturned": len(items)})
+
+
+@bp.post("/api/v1/reports/<int:report_id>/resolve")
+@require_token("editor")
+def api_resolve(report_id: int):
+    report = park_store().get_report(report_id)
+    today = shanghai_date().isoformat()
+    verified = None
+    try:
+        station = store().get(report.station_id)
+        store().put(station.with_changes(verified_at=today))
+        verified = today
+    except YizhanError as exc:
+        if exc.status != 404:
+            raise
+    resolved = park_store().resolve_report(report_id, utc_now())
+    return jsonify({**resolved.to_json(), "station_verified_at": verified})
+
+
+# ---- CLI -----------------------------------------------------------------------------------
+def register_park_cli(app: Flask) -> None:
+    """`flask parks posters --out DIR`: print-ready poster HTML and QR PNG of every park."""
+
+    @app.cli.group("parks")
+    def parks_group() -> None:
+        """QR parks: posters and scan counts."""
+
+    @parks_group.command("posters")
+    @click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path))
+    @click.option("--public-url", envvar="YIZHAN_PUBLIC_URL", default=None,
+                  help="https://… the QR codes point to (default: YIZHAN_PUBLIC_URL)")
+    @click.option("--lang", type=click.Choice(i18n.LANGUAGES), default="zh", show_default=True)
+    def posters(out: Path, public_url: str | None, lang: str) -> None:
+        """Write <slug>-poster.html (A4, self-contained) and <slug>-qr.png for every park into OUT."""
+        base = (public_url or current_app.config.get("PUBLIC_URL") or "").rstrip("/")
+        if not base:
+            raise click.UsageError("set YIZHAN_PUBLIC_URL or --public-url: the QR codes must point somewhere public")
+        current_app.config["PUBLIC_URL"] = base
+        out.mkdir(parents=True, exist_ok=True)
+        client = current_app.test_client()
+        parks = park_store().list_parks()
+        with click.progressbar(parks, label=f"{len(parks)} posters") as bar:
+            for park in bar:
+                for suffix, path in (("poster.html", f"/p/{park.slug}/poster?lang={lang}"),
+                                     ("qr.png", f"/p/{park.slug}/qr.png")):
+                    response = client.get(path, base_url=base)
+                    if response.status_code != 200:
+                        raise click.ClickException(f"{path}: HTTP {response.status_code}")
+                    (out / f"{park.slug}-{suffix}").write_bytes(response.get_data())
+        click.echo(f"written to {out}")
+
+    @parks_group.command("scans")
+    @click.option("--days", type=int, default=30, show_default=True)
+    def scans(days: int) -> None:
+        """Scans per park over the last DAYS days (Asia/Shanghai dates)."""
+        totals = park_store().scan_totals(shanghai_date() - timedelta(days=days - 1))
+        for park in park_store().list_parks():
+            click.echo(f"{totals.get(park.slug, 0):8d}  {park.slug}")
