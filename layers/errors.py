@@ -15,6 +15,7 @@ class YizhanError(Exception):
         super().__init__(message)
         self.message = message
         self.parameter = parameter
+        self.headers: dict[str, str] = {}  # e.g. Retry-After for a 429
 
     def to_dict(self) -> dict:
         body = {"code": self.code, "message": self.message}

@@ -40,7 +40,9 @@ def register_error_handlers(app: Flask) -> None:
     def domain_error(exc: YizhanError):
         if exc.status >= 500:
             LOGGER.warning("%s %s: %s", request.method, request.path, exc.message)
-        return error_response(exc.status, exc.code, exc.message, exc.parameter)
+        response = error_response(exc.status, exc.code, exc.message, exc.parameter)
+        response.headers.update(exc.headers)
+        return response
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

@@ -26,25 +26,21 @@ from flask import (
     Flask,
     Response,
     current_app,
-    jsonify,
     redirect,
     request,
     url_for,
 )
 from markupsafe import Markup
 
-from layers.errors import InvalidQuery, YizhanError
+from layers.errors import YizhanError
 from layers.gazetteer import default_gazetteer
 from layers.parks import (
     REPORT_KINDS,
-    REPORT_STATUSES,
     SAMPLE_PARKS,
     Park,
     ParkStore,
     RateLimiter,
     check_report,
-    check_slug,
-    park_from_feature,
     read_geojson_parks,
     shanghai_date,
     travel_minutes,
@@ -53,9 +49,7 @@ from layers.parks import (
 from layers.present import station_answer
 from layers.store import NearestQuery, StationStore
 from web import i18n, params
-from web.auth import require_token
 from web.config import check_config
-from web.errors import error_response
 from web.pages import error_page, link, render, station_card
 
 LOGGER = logging.getLogger(__name__)
@@ -104,7 +98,10 @@ def init_parks(app: Flask) -> ParkStore:
     app.extensions["yizhan.report_limiter"] = RateLimiter(
         int(app.config.get("REPORT_LIMIT", DEFAULT_REPORT_LIMIT)),
         float(app.config.get("REPORT_WINDOW_S", DEFAULT_REPORT_WINDOW_S)))
+    from web import parks_api  # its routes use this module's helpers
+
     app.register_blueprint(bp)
+    app.register_blueprint(parks_api.bp)
     register_park_cli(app)
     return parks
 
@@ -132,9 +129,10 @@ def flagged_station_ids() -> set[str]:
 # ---- errors: JSON under /api, a friendly page elsewhere ------------------------------------
 @bp.errorhandler(YizhanError)
 def _domain_error(exc: YizhanError):
-    if request.path.startswith("/api/"):
-        return error_response(exc.status, exc.code, exc.message, exc.parameter)
-    return error_page(exc.status, exc.code, exc.parameter, exc.message)
+    body, status, headers = error_page(exc.status, exc.code, exc.parameter, exc.message)
+    response = Response(body, status, headers)
+    response.headers.update(exc.headers)
+    return response
 
 
 class RateLimited(YizhanError):
@@ -146,17 +144,7 @@ class RateLimited(YizhanError):
     def __init__(self, retry_after_s: float) -> None:
         super().__init__(f"too many reports; try again in {int(retry_after_s) + 1} s")
         self.retry_after_s = int(retry_after_s) + 1
-
-
-@bp.errorhandler(RateLimited)
-def _rate_limited(exc: RateLimited):
-    if request.path.startswith("/api/"):
-        response = error_response(429, exc.code, exc.message)
-    else:
-        body, status, headers = error_page(429, exc.code, None, exc.message)
-        response = Response(body, status, headers)
-    response.headers["Retry-After"] = str(exc.retry_after_s)
-    return response
+        self.headers["Retry-After"] = str(self.retry_after_s)
 
 
 def _check_rate() -> None:
@@ -312,116 +300,6 @@ def report_from_station(station_id: str):
 def reports_editor():
     """A small page for editors: the token is typed in and kept in sessionStorage; the API does the rest."""
     return render("reports.html", report_kinds=_report_kinds())
-
-
-# ---- JSON API ------------------------------------------------------------------------------
-@bp.get("/api/v1/parks")
-def api_parks():
-    features = []
-    for park in park_store().list_parks():
-        feature = park.to_feature()
-        feature["links"] = _park_links(park.slug)
-        features.append(feature)
-    body = {"type": "FeatureCollection", "features": features, "numberReturned": len(features)}
-    response = current_app.json.response(body)
-    response.mimetype = "application/geo+json"
-    return response
-
-
-@bp.get("/api/v1/parks/<slug>")
-def api_park(slug: str):
-    feature = park_store().get_park(slug).to_feature()
-    feature["links"] = _park_links(slug)
-    response = current_app.json.response(feature)
-    response.mimetype = "application/geo+json"
-    return response
-
-
-@bp.put("/api/v1/parks/<slug>")
-@require_token("editor")
-def api_put_park(slug: str):
-    check_slug(slug)
-    park = park_from_feature(request.get_json(silent=True), slug)
-    created = park_store().put_park(park)
-    return jsonify(park.to_feature()), 201 if created else 200
-
-
-@bp.delete("/api/v1/parks/<slug>")
-@require_token("editor")
-def api_delete_park(slug: str):
-    park_store().delete_park(slug)
-    return "", 204
-
-
-@bp.get("/api/v1/parks/<slug>/stats")
-def api_park_stats(slug: str):
-    park_store().get_park(slug)
-    args = dict(request.args.items())
-    params.reject_unknown(args, ("since",))
-    since = _date_param(args, "since")
-    days = park_store().scan_days(slug, since)
-    return jsonify({"slug": slug, "days": [{"date": d.isoformat(), "scans": n} for d, n in days],
-                    "total": sum(n for _, n in days)})
-
-
-def _date_param(args: dict[str, str], name: str) -> date | None:
-    raw = (args.get(name) or "").strip()
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise InvalidQuery(f"{name} must be a date YYYY-MM-DD", name) from None
-
-
-@bp.post("/api/v1/reports")
-def api_report():
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise InvalidQuery("the body must be a JSON object {station_id, kind, note}", "body")
-    _check_rate()
-    sid, kind, note = check_report(body.get("station_id"), body.get("kind"), body.get("note"))
-    store().get(sid)
-    report = park_store().add_report(sid, kind, note, utc_now())
-    return jsonify(report.to_json()), 201
-
-
-@bp.get("/api/v1/reports")
-@require_token("editor")
-def api_reports():
-    args = dict(request.args.items())
-    params.reject_unknown(args, ("status", "station_id", "limit"))
-    status = (args.get("status") or "open").strip()
-    if status not in (*REPORT_STATUSES, "all"):
-        raise InvalidQuery("status must be open, resolved or all", "status")
-    reports = park_store().list_reports(None if status == "all" else status, args.get("station_id") or None,
-                                        params.integer(args, "limit", 1, 1000, 200))
-    names = {}
-    for report in reports:
-        if report.station_id not in names:
-            try:
-                names[report.station_id] = store().get(report.station_id).name
-            except YizhanError:
-                names[report.station_id] = None
-    items = [{**r.to_json(), "station_name": names[r.station_id]} for r in reports]
-    return jsonify({"reports": items, "numberReturned": len(items)})
-
-
-@bp.post("/api/v1/reports/<int:report_id>/resolve")
-@require_token("editor")
-def api_resolve(report_id: int):
-    report = park_store().get_report(report_id)
-    today = shanghai_date().isoformat()
-    verified = None
-    try:
-        station = store().get(report.station_id)
-        store().put(station.with_changes(verified_at=today))
-        verified = today
-    except YizhanError as exc:
-        if exc.status != 404:
-            raise
-    resolved = park_store().resolve_report(report_id, utc_now())
-    return jsonify({**resolved.to_json(), "station_verified_at": verified})
 
 
 # ---- CLI -----------------------------------------------------------------------------------
