@@ -12,7 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from layers.factory import open_store
 from layers.layerdefs import load_layers
 from layers.seed import SAMPLE_STATIONS
-from web import api, assets, geocode_api, meta, pages
+from web import api, assets, geocode_api, meta, pages, planner
 from web.cli import register_cli
 from web.config import DEFAULTS, check_config
 from web.errors import register_error_handlers
@@ -34,10 +34,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         layers, settings["data_dir"], settings["database_url"], settings["read_urls"],
         seed_path=SAMPLE_STATIONS if settings["seed"] else None,
     )
-    for blueprint in (api.bp, meta.bp, geocode_api.bp, pages.bp, assets.bp):
+    for blueprint in (api.bp, meta.bp, geocode_api.bp, pages.bp, assets.bp, planner.bp):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
     register_cli(app)
+    planner.register_plan_cli(app)
     init_parks(app)
     if settings["proxies"]:  # behind N reverse proxies: take the client address from X-Forwarded-For
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings["proxies"], x_proto=settings["proxies"],
