@@ -120,7 +120,13 @@ def test_openapi_is_valid(client):
     doc = client.get("/openapi.json").get_json()
     validate(doc)
     assert {"/api/v1/nearest", "/api/v1/stations", "/api/v1/stations/{station_id}", "/api/v1/layers",
-            "/healthz", "/api/v1/geocode"} <= set(doc["paths"])
+            "/healthz", "/api/v1/geocode", "/api/v1/parks", "/api/v1/parks/{slug}", "/api/v1/parks/{slug}/stats",
+            "/api/v1/reports", "/api/v1/reports/{report_id}/resolve", "/api/v1/plan/coverage",
+            "/api/v1/plan/sites"} <= set(doc["paths"])
+    routes = {rule.rule for rule in client.application.url_map.iter_rules() if rule.rule.startswith("/api/")}
+    documented = {path.replace("{", "<").replace("}", ">") for path in doc["paths"]}
+    documented |= {"/api/v1/reports/<int:report_id>/resolve"}
+    assert routes <= documented, routes - documented
 
 
 FEATURE = {"type": "Feature", "id": "rs-test-1", "geometry": {"type": "Point", "coordinates": [106.7, 26.57]},
