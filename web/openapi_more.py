@@ -28,7 +28,7 @@ _PLAN_COMMON = {
 }
 _PLAN_SITES = {
     "p": {"type": "integer", "minimum": 1, "description": "how many new sites"},
-    "objective": {"type": "string", "enum": ["mclp", "pmedian"]},
+    "objective": {"type": "string", "enum": ["coverage", "distance"], "description": "coverage: maximal covering; distance: p-median"},
     "candidates": {"description": "a FeatureCollection of Points, \"demand\", or {\"grid\": \"hex\"|\"square\", "
                    "\"spacing_m\": n}"},
     "method": {"type": "string", "enum": ["auto", "exact", "heuristic"]},
