@@ -1,13 +1,12 @@
 """The planner (issue #8): coverage of demand by stations and suggested new sites.
 
 `POST /api/v1/plan/coverage`, `POST /api/v1/plan/sites` (JSON in, GeoJSON out, `?format=csv` for a
-file), the `/planner` page and the `flask plan …` commands. Thin: parse, call `geo.coverage` /
-`geo.sites`, render. Existing stations are the store's stations of the chosen layers whose status is
-`open` (and, with `open_at`, whose hours say open then; unknown hours do not count).
+file). The `/planner` page lives in `web.planner_page` (same blueprint), the `flask plan …` commands
+in `web.planner_cli`. Thin: parse, call `geo.coverage` / `geo.sites`, render. Existing stations are
+the chosen layers' stations with status `open` (and, with `open_at`, whose hours say open then).
 """
 from __future__ import annotations
 
-import base64
 import csv
 import io
 import json
@@ -83,11 +82,15 @@ def _moment(body: Mapping[str, Any], name: str = "open_at") -> datetime | None:
     return value.replace(tzinfo=SHANGHAI) if value.tzinfo is None else value.astimezone(SHANGHAI)
 
 
-def _crs(body: Mapping[str, Any]) -> str:
-    value = str(body.get("crs") or "wgs84").strip().lower()
-    if value not in ("wgs84", "gcj02", "bd09"):
-        raise InvalidQuery("crs must be one of wgs84, gcj02, bd09", "crs")
+def _choice(value: str, name: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise InvalidQuery(f"{name} must be one of {', '.join(allowed)}", name)
     return value
+
+
+def parse_crs(body: Mapping[str, Any]) -> str:
+    """The `crs` of a request: wgs84 (default), gcj02 or bd09."""
+    return _choice(str(body.get("crs") or "wgs84").strip().lower(), "crs", ("wgs84", "gcj02", "bd09"))
 
 
 def _json_body(allowed: tuple[str, ...]) -> dict[str, Any]:
@@ -114,7 +117,7 @@ class Setting:
 
 def parse_setting(body: Mapping[str, Any], demand: PointSet | None = None) -> Setting:
     """The common parameters of a planner request (demand parsed here unless given)."""
-    crs = _crs(body)
+    crs = parse_crs(body)
     layers = _words(body, "layer", set(store().layers)) or (DEFAULT_LAYER,)
     services = _words(body, "service", {w for lid in layers for w in store().layers[lid].services})
     default_radius = max(store().layers[lid].coverage_radius_m for lid in layers)
@@ -129,14 +132,8 @@ def parse_setting(body: Mapping[str, Any], demand: PointSet | None = None) -> Se
 def existing_stations(setting: Setting) -> list[Station]:
     """Stations that count as serving: chosen layers and services, status open, open at `open_at` if given."""
     query = NearestQuery(lon=0.0, lat=0.0, layers=setting.layers, services=setting.services)
-    out = []
-    for station in store().iter_all():
-        if station.status != "open" or not attribute_match(station, query):
-            continue
-        if setting.open_at is not None and is_open_at(station, setting.open_at) is not True:
-            continue
-        out.append(station)
-    return out
+    return [s for s in store().iter_all() if s.status == "open" and attribute_match(s, query)
+            and (setting.open_at is None or is_open_at(s, setting.open_at) is True)]
 
 
 def _coords(stations: list[Station]) -> tuple[np.ndarray, np.ndarray]:
@@ -214,12 +211,8 @@ def candidates_from(body: Mapping[str, Any], setting: Setting) -> PointSet:
 def sites_result(body: Mapping[str, Any], setting: Setting, progress: Callable[[str], None] | None = None,
                  given: PointSet | None = None) -> dict[str, Any]:
     """The suggested sites as a FeatureCollection (rank order) with the plan's summary."""
-    objective = str(body.get("objective") or "coverage")
-    if objective not in OBJECTIVES:
-        raise InvalidQuery(f"objective must be one of {', '.join(OBJECTIVES)}", "objective")
-    method = str(body.get("method") or "auto")
-    if method not in METHODS:
-        raise InvalidQuery(f"method must be one of {', '.join(METHODS)}", "method")
+    objective = _choice(str(body.get("objective") or "coverage"), "objective", tuple(OBJECTIVES))
+    method = _choice(str(body.get("method") or "auto"), "method", tuple(METHODS))
     cands = given if given is not None else candidates_from(body, setting)
     p = _number(body, "p", 1, MAX_P, 10)
     if p != int(p) or p > len(cands):
@@ -291,9 +284,8 @@ def to_csv(collection: Mapping[str, Any]) -> str:
 def _answer(collection: dict[str, Any], name: str) -> Response:
     fmt = request.args.get("format", "geojson")
     if fmt == "csv":
-        response = Response(to_csv(collection), mimetype="text/csv")
-        response.headers["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-        return response
+        return Response(to_csv(collection), mimetype="text/csv",
+                        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
     if fmt not in ("geojson", "json"):
         raise InvalidQuery("format must be geojson or csv", "format")
     response = jsonify(collection)
@@ -313,207 +305,11 @@ def plan_sites():
     return _answer(sites_result(body, parse_setting(body)), "sites")
 
 
-# ---- the /planner page --------------------------------------------------------------------------
-SITE_COLOUR = "#7048e8"
-UNCOVERED_COLOUR = "#e03131"
-COVERED_COLOUR = "#2f9e44"
-MAP_STATIONS = 300  # nearest stations drawn (with their coverage circles) at most
-MAP_DEMAND = 3000  # demand dots drawn at most (the heaviest first)
-
-
-def _data_uri(text: str, mime: str) -> str:
-    return f"data:{mime};charset=utf-8;base64," + base64.b64encode(text.encode("utf-8")).decode("ascii")
-
-
-def _downloads(coverage: dict[str, Any], sites: dict[str, Any] | None) -> list[dict[str, str]]:
-    out = [{"label": "覆盖结果 Coverage · GeoJSON", "file": "coverage.geojson",
-            "href": _data_uri(json.dumps(coverage, ensure_ascii=False), "application/geo+json")},
-           {"label": "覆盖结果 Coverage · CSV", "file": "coverage.csv", "href": _data_uri(to_csv(coverage), "text/csv")}]
-    if sites:
-        out += [{"label": "建议选址 Suggested sites · GeoJSON", "file": "sites.geojson",
-                 "href": _data_uri(json.dumps(sites, ensure_ascii=False), "application/geo+json")},
-                {"label": "建议选址 Suggested sites · CSV", "file": "sites.csv", "href": _data_uri(to_csv(sites), "text/csv")}]
-    return out
-
-
-def planner_map(coverage: dict[str, Any], sites: dict[str, Any] | None, radius_m: float) -> Any:
-    """Stations nearest the demand with coverage circles, demand dots (uncovered in red, sized by
-    weight), suggested sites numbered by rank; positions shown in the tile provider's CRS."""
-    import folium
-
-    from web import maps, pages
-
-    provider = pages.tiles()
-    features = coverage["features"]
-    nearest = {f["properties"]["nearest"]["id"] for f in features if f["properties"]["nearest"]}
-    stations = [store().get(sid) for sid in sorted(nearest)[:MAP_STATIONS]]
-    heavy = sorted(features, key=lambda f: (f["properties"]["covered"], -f["properties"]["weight"]))[:MAP_DEMAND]
-    picks = sites["features"] if sites else []
-    points = ([(s.lon, s.lat) for s in stations] + [tuple(f["geometry"]["coordinates"]) for f in heavy]
-              + [tuple(f["geometry"]["coordinates"]) for f in picks])
-    lons, lats = provider.to_display([p[0] for p in points], [p[1] for p in points])
-    fmap = maps.new_map(provider, "zh", (float(lons.mean()), float(lats.mean())), 11)
-    groups = {name: folium.FeatureGroup(name=name).add_to(fmap)
-              for name in ("现有站点 Stations", "需求点 Demand", "建议选址 Suggested sites")}
-    layer_groups = list(groups.values())
-    for k, station in enumerate(stations):
-        folium.Circle([float(lats[k]), float(lons[k])], radius=radius_m, color=maps.safe_colour("#d9480f"),
-                      weight=1, fill=True, fill_opacity=0.08).add_to(layer_groups[0])
-        maps.StationMarker(float(lats[k]), float(lons[k]), station.id, station.name,
-                           maps.pin_icon("#d9480f", "", 18), tooltip=station.name).add_to(layer_groups[0])
-    top = max([f["properties"]["weight"] for f in heavy] + [1e-9])
-    for k, f in enumerate(heavy, start=len(stations)):
-        covered = f["properties"]["covered"]
-        size = 3 + 9 * math.sqrt(max(f["properties"]["weight"], 0.0) / top)
-        folium.CircleMarker([float(lats[k]), float(lons[k])], radius=size, stroke=False, fill=True,
-                            fill_color=COVERED_COLOUR if covered else UNCOVERED_COLOUR,
-                            fill_opacity=0.35 if covered else 0.6).add_to(layer_groups[1])
-    for k, f in enumerate(picks, start=len(stations) + len(heavy)):
-        rank = f["properties"]["rank"]
-        folium.Circle([float(lats[k]), float(lons[k])], radius=radius_m, color=SITE_COLOUR, weight=2,
-                      dash_array="6 4", fill=False).add_to(layer_groups[2])
-        maps.StationMarker(float(lats[k]), float(lons[k]), f["id"], f"#{rank}", maps.pin_icon(SITE_COLOUR, rank),
-                           tooltip=f"#{rank}", z_index=1000 - rank).add_to(layer_groups[2])
-    if len(points) > 1:
-        folium.FitBounds([[float(lats.min()), float(lons.min())], [float(lats.max()), float(lons.max())]],
-                         padding=(24, 24), max_zoom=15).add_to(fmap)
-    return maps.finish(fmap, groups, {"crs": provider.crs})
-
-
-def _page_setting(form: Mapping[str, str]) -> tuple[Setting, dict[str, Any]]:
-    """The form's choices (text fields) and the uploaded file, as a Setting and the body of a sites request."""
-    body: dict[str, Any] = {k: v for k, v in form.items() if k in ("crs", "radius_m", "layer", "open_at") and v}
-    upload = request.files.get("demand_file")
-    demand = None
-    if upload is not None and upload.filename:
-        data = upload.read(8_000_001)
-        if len(data) > 8_000_000:
-            raise TooLarge("the file is larger than 8 MB", "demand_file")
-        demand = demand_io.from_bytes(data, upload.filename, _crs(body), "demand_file")
-    else:
-        body["demand"] = "parks"
-    setting = parse_setting(body, demand)
-    sites_body = {"p": form.get("p") or 10, "objective": form.get("objective") or "coverage",
-                  "candidates": ({"grid": form.get("grid") or "hex", "spacing_m": form.get("spacing_m")}
-                                 if form.get("candidates", "grid") == "grid" else "demand")}
-    if not form.get("spacing_m"):
-        sites_body["candidates"] = {"grid": form.get("grid") or "hex"} if isinstance(sites_body["candidates"], dict) \
-            else "demand"
-    return setting, sites_body
-
-
-@bp.route("/planner", methods=["GET", "POST"])
-def planner_page():
-    from web import pages
-
-    form = request.form if request.method == "POST" else request.args
-    chosen = {k: form.get(k, "") for k in ("radius_m", "p", "objective", "grid", "spacing_m", "layer", "candidates")}
-    try:
-        setting, sites_body = _page_setting(form)
-        coverage = coverage_result(setting)
-        sites = sites_result(sites_body, setting) if form.get("p") or request.method == "GET" else None
-        parts = planner_map(coverage, sites, setting.radius_m)
-    except (InvalidQuery, TooLarge) as exc:
-        return pages.render("planner.html", exc.status, error=exc.message, chosen=chosen, parts=None,
-                            coverage=None, sites=None, downloads=[])
-    return pages.render("planner.html", coverage=coverage, sites=sites, parts=parts, chosen=chosen,
-                        downloads=_downloads(coverage, sites), error=None, radius_m=setting.radius_m)
-
-
-# ---- flask plan … -------------------------------------------------------------------------------
-def _read_points(path: str, crs: str, param: str, limit: int, weighted: bool) -> PointSet:
-    with open(path, "rb") as handle:
-        return demand_io.from_bytes(handle.read(), path, crs, param, limit, weighted)
-
-
-def _write(collection: dict[str, Any], out: str | None) -> None:
-    if not out:
-        return
-    text = to_csv(collection) if out.lower().endswith(".csv") else json.dumps(collection, ensure_ascii=False, indent=1)
-    with open(out, "w", encoding="utf-8") as handle:
-        handle.write(text)
-
-
-def _fmt_share(value: float | None) -> str:
-    return "n/a" if value is None else f"{100 * value:.1f}%"
-
-
 def register_plan_cli(app: Any) -> None:
-    """`flask plan coverage FILE …` and `flask plan sites FILE …` (CSV or GeoJSON demand files)."""
-    import click
+    """The `flask plan …` commands (kept here for app.py; they live in `web.planner_cli`)."""
+    from web.planner_cli import register_plan_cli as register
 
-    common = [
-        click.argument("demand_file", type=click.Path(exists=True, dir_okay=False)),
-        click.option("--crs", type=click.Choice(["wgs84", "gcj02", "bd09"]), default="wgs84", show_default=True),
-        click.option("--radius-m", type=float, default=None, help="default: the layer's coverage radius"),
-        click.option("--layer", default=DEFAULT_LAYER, show_default=True, help="comma-separated layer ids"),
-        click.option("--open-at", default=None, help="ISO time (Asia/Shanghai), e.g. 2026-11-28T20:30"),
-        click.option("--out", default=None, help="write the result to this .geojson or .csv file"),
-    ]
+    register(app)
 
-    def with_common(func: Callable) -> Callable:
-        for decorator in reversed(common):
-            func = decorator(func)
-        return func
 
-    def setting_of(demand_file: str, crs: str, radius_m: float | None, layer: str, open_at: str | None) -> Setting:
-        demand = _read_points(demand_file, crs, "demand", demand_io.MAX_DEMAND, True)
-        return parse_setting({"crs": crs, "radius_m": radius_m, "layer": layer, "open_at": open_at}, demand)
-
-    @app.cli.group("plan")
-    def plan_group() -> None:
-        """Planner: coverage of demand by stations, and suggested new sites."""
-
-    @plan_group.command("coverage")
-    @with_common
-    def plan_coverage_cmd(demand_file, crs, radius_m, layer, open_at, out) -> None:
-        """What share of the demand has a station within the radius."""
-        try:
-            result = coverage_result(setting_of(demand_file, crs, radius_m, layer, open_at))
-        except (InvalidQuery, TooLarge) as exc:
-            raise click.ClickException(exc.message) from None
-        s = result["summary"]
-        click.echo(f"demand points: {s['demand_points']}, stations considered: {s['stations_considered']}")
-        click.echo(f"covered within {s['radius_m']:g} m: {_fmt_share(s['covered_share'])} of the weight "
-                   f"({s['covered_weight']:g} of {s['total_weight']:g}); uncovered points: {s['uncovered_points']}")
-        click.echo("weighted percentiles (m): " + ", ".join(f"{k}={v}" for k, v in s["percentiles_m"].items()))
-        _write(result, out)
-
-    @plan_group.command("sites")
-    @with_common
-    @click.option("--p", "p", type=int, default=10, show_default=True, help="how many new sites")
-    @click.option("--objective", type=click.Choice(OBJECTIVES), default="coverage", show_default=True)
-    @click.option("--method", type=click.Choice(METHODS), default="auto", show_default=True)
-    @click.option("--candidates", "cand_file", type=click.Path(exists=True, dir_okay=False), default=None,
-                  help="candidate sites file (CSV/GeoJSON); default: a grid")
-    @click.option("--grid", type=click.Choice(GRID_KINDS), default="hex", show_default=True)
-    @click.option("--spacing-m", type=float, default=None, help="grid spacing; default: half the radius")
-    @click.option("--time-limit-s", type=float, default=30.0, show_default=True)
-    def plan_sites_cmd(demand_file, crs, radius_m, layer, open_at, out, p, objective, method, cand_file, grid,
-                       spacing_m, time_limit_s) -> None:
-        """Choose p new sites (maximal covering or least weighted distance)."""
-        stages = ["existing", "pairs", "greedy", "swap", "mip", "bound", "report"]
-        try:
-            setting = setting_of(demand_file, crs, radius_m, layer, open_at)
-            body: dict[str, Any] = {"p": p, "objective": objective, "method": method,
-                                    "time_limit_s": min(time_limit_s, MAX_TIME_LIMIT_S)}
-            given = _read_points(cand_file, crs, "candidates", MAX_CANDIDATES, False) if cand_file else None
-            body["candidates"] = {"grid": grid, **({"spacing_m": spacing_m} if spacing_m else {})}
-            with click.progressbar(length=len(stages), label="planning", show_eta=False) as bar:
-                def progress(stage: str) -> None:
-                    done = stages.index(stage) + 1 if stage in stages else 0
-                    bar.update(max(0, done - bar.pos))
-                result = sites_result(body, setting, progress, given)
-                bar.update(len(stages) - bar.pos)
-        except (InvalidQuery, TooLarge) as exc:
-            raise click.ClickException(exc.message) from None
-        s = result["summary"]
-        click.echo(f"{s['objective']}: value {s['value']}, bound {s['bound']}, gap {100 * s['gap']:.3f}% "
-                   f"({s['method']}, {s['seconds']} s); candidates {s['candidates']}")
-        click.echo(f"covered share: {_fmt_share(s['before']['covered_share'])} -> {_fmt_share(s['after']['covered_share'])}")
-        for f in result["features"]:
-            q = f["properties"]
-            lon, lat = f["geometry"]["coordinates"]
-            click.echo(f"  #{q['rank']}: {lon:.6f}, {lat:.6f}  gain {q['gain']}")
-        _write(result, out)
-
+from web import planner_page  # noqa: F401  (the /planner page's routes go on `bp` too)
