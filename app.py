@@ -17,6 +17,7 @@ from web.cli import register_cli
 from web.config import DEFAULTS, check_config
 from web.errors import register_error_handlers
 from web.parks import init_parks
+from web.security import init_security
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -40,6 +41,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_cli(app)
     planner.register_plan_cli(app)
     init_parks(app)
+    init_security(app)  # last: it wraps every registered blueprint's answers
     if settings["proxies"]:  # behind N reverse proxies: take the client address from X-Forwarded-For
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings["proxies"], x_proto=settings["proxies"],
                                 x_host=settings["proxies"])

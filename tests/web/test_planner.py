@@ -12,7 +12,8 @@ from geo.distance import geodesic_m
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    app = create_app({"DATA_DIR": str(tmp_path_factory.mktemp("planner")), "TESTING": True, "TILES": "none"})
+    app = create_app({"DATA_DIR": str(tmp_path_factory.mktemp("planner")), "TESTING": True, "TILES": "none",
+                      "PLAN_LIMIT": 100_000})  # the rate limit has its own test (test_security)
     yield app
     app.extensions["yizhan.store"].close()
 
