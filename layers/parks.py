@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import json
 import math
+import os
 import re
 import secrets
 import threading
@@ -265,9 +266,13 @@ class ParkStore(abc.ABC):
     def seed(self, parks: Iterable[Park]) -> int:
         """Insert `parks` when there are none yet (atomically, once); how many were inserted."""
 
-    @abc.abstractmethod
     def count_scan(self, slug: str, day: date) -> None:
         """Add one scan to `slug` on `day` (an Asia/Shanghai date)."""
+        self.add_scans({(slug, day): 1})
+
+    @abc.abstractmethod
+    def add_scans(self, counts: Mapping[tuple[str, date], int]) -> None:
+        """Add `counts` ({(slug, day): n}) in one transaction: all land or none does."""
 
     @abc.abstractmethod
     def scan_days(self, slug: str, since: date | None = None) -> list[tuple[date, int]]:
@@ -310,3 +315,72 @@ class ParkStore(abc.ABC):
         """Station ids with at least LOCKED_THRESHOLD open `locked` reports in the last LOCKED_WINDOW."""
         since = (now or utc_now()) - LOCKED_WINDOW
         return {sid for sid, n in self.locked_counts(since).items() if n >= LOCKED_THRESHOLD}
+
+
+class ScanBuffer:
+    """Scan counts gathered in memory and written in one transaction every `flush_s` seconds.
+
+    A landing page must not wait for a database write: at a shift change hundreds of drivers
+    scan the same poster within a minute, and one upsert per scan on one row serialises them.
+    Counts are flushed by a daemon thread, before every read of the counts in this process
+    (`flush()`), and at exit; a crash loses at most `flush_s` seconds of counts — they are a
+    demand signal, not money. When the database is down the counts stay pending (at most
+    `max_keys` park-days) and land with the next flush that succeeds.
+    """
+
+    def __init__(self, parks: ParkStore, flush_s: float = 5.0, max_keys: int = 10_000) -> None:
+        self._parks = parks
+        self._flush_s = flush_s
+        self._max_keys = max_keys
+        self._pending: dict[tuple[str, date], int] = {}
+        self._lock = threading.Lock()
+        self._flush_lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+
+    def add(self, slug: str, day: date) -> None:
+        """Count one scan (never blocks on the database)."""
+        with self._lock:
+            key = (slug, day)
+            if key in self._pending or len(self._pending) < self._max_keys:
+                self._pending[key] = self._pending.get(key, 0) + 1
+        self._ensure_thread()
+
+    def pending(self) -> int:
+        """Scans counted but not yet written."""
+        with self._lock:
+            return sum(self._pending.values())
+
+    def flush(self) -> None:
+        """Write the pending counts now; on a store error they stay pending and the error is raised."""
+        with self._flush_lock:
+            with self._lock:
+                batch, self._pending = self._pending, {}
+            if not batch:
+                return
+            try:
+                self._parks.add_scans(batch)
+            except BaseException:
+                with self._lock:
+                    for key, n in batch.items():
+                        self._pending[key] = self._pending.get(key, 0) + n
+                raise
+
+    def _ensure_thread(self) -> None:
+        # started lazily and again after a fork (gunicorn forks workers after the app is made)
+        if self._thread is not None and self._pid == os.getpid() and self._thread.is_alive():
+            return
+        with self._lock:
+            if self._thread is not None and self._pid == os.getpid() and self._thread.is_alive():
+                return
+            self._pid = os.getpid()
+            self._thread = threading.Thread(target=self._run, name="yizhan-scan-flush", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(self._flush_s)
+            try:
+                self.flush()
+            except YizhanError:
+                continue  # database down: keep the counts, try again next round

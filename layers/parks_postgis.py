@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -124,10 +124,12 @@ class PostgisParkStore(ParkStore):
         return int(self._write(work))
 
     # ---- scans ------------------------------------------------------------------------
-    def count_scan(self, slug: str, day: date) -> None:
-        self._write(lambda cur: cur.execute(
-            "INSERT INTO park_scans (slug, day, scans) VALUES (%s, %s, 1) "
-            "ON CONFLICT (slug, day) DO UPDATE SET scans = park_scans.scans + 1", (slug, day)))
+    def add_scans(self, counts: Mapping[tuple[str, date], int]) -> None:
+        rows = sorted((slug, day, int(n)) for (slug, day), n in counts.items() if n > 0)  # sorted: no deadlocks
+        if rows:
+            self._write(lambda cur: cur.executemany(
+                "INSERT INTO park_scans (slug, day, scans) VALUES (%s, %s, %s) "
+                "ON CONFLICT (slug, day) DO UPDATE SET scans = park_scans.scans + EXCLUDED.scans", rows))
 
     def scan_days(self, slug: str, since: date | None = None) -> list[tuple[date, int]]:
         rows = self._read("SELECT day, scans FROM park_scans WHERE slug = %s AND day >= %s ORDER BY day",

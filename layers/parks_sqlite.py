@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -132,10 +132,12 @@ class SqliteParkStore(ParkStore):
         return int(self._write(work))
 
     # ---- scans ------------------------------------------------------------------------
-    def count_scan(self, slug: str, day: date) -> None:
-        self._write(lambda db: db.execute(
-            "INSERT INTO park_scans (slug, day, scans) VALUES (?, ?, 1) "
-            "ON CONFLICT(slug, day) DO UPDATE SET scans = scans + 1", (slug, day.isoformat())))
+    def add_scans(self, counts: Mapping[tuple[str, date], int]) -> None:
+        rows = [(slug, day.isoformat(), int(n)) for (slug, day), n in counts.items() if n > 0]
+        if rows:
+            self._write(lambda db: db.executemany(
+                "INSERT INTO park_scans (slug, day, scans) VALUES (?, ?, ?) "
+                "ON CONFLICT(slug, day) DO UPDATE SET scans = scans + excluded.scans", rows))
 
     def scan_days(self, slug: str, since: date | None = None) -> list[tuple[date, int]]:
         rows = self._read("SELECT day, scans FROM park_scans WHERE slug=? AND day>=? ORDER BY day",

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime, time
+from functools import lru_cache
 from typing import Any
 
 from geo.hours import parse_hours
@@ -11,18 +12,31 @@ from layers.store import is_open_at
 
 
 def hours_summary(station: Station, at: datetime) -> dict[str, Any]:
-    """open_now (true/false/null), today's spans as "HH:MM-HH:MM" and the next opening (ISO, Asia/Shanghai)."""
-    open_now = is_open_at(station, at)
-    if not station.hours:
+    """open_now (true/false/null), today's spans as "HH:MM-HH:MM" and the next opening (ISO, Asia/Shanghai).
+
+    Opening hours have minute resolution, so the answer for a moment equals the answer for its
+    minute: it is cached per (hours, status, minute) — many stations share the same hours.
+    """
+    if at.second or at.microsecond:
+        at = at.replace(second=0, microsecond=0)
+    summary = _hours_summary(station.hours, station.status, at)
+    return {**summary, "hours_today": list(summary["hours_today"]) if summary["hours_today"] is not None else None}
+
+
+@lru_cache(maxsize=4096)
+def _hours_summary(spec: str | None, status: str, at: datetime) -> dict[str, Any]:
+    probe = Station(id="x", lon=0.0, lat=0.0, name="x", layer="x", hours=spec, status=status)
+    open_now = is_open_at(probe, at)
+    if not spec:
         return {"open_now": open_now, "hours_today": None, "next_open": None}
-    hours = parse_hours(station.hours)
+    hours = parse_hours(spec)
     spans = [f"{a.strftime('%H:%M')}-{'24:00' if b == time(0) else b.strftime('%H:%M')}"
              for a, b in hours.spans_on(at.date())]
     next_open = None
-    if open_now is False and station.status == "open":
+    if open_now is False and status == "open":
         moment = hours.next_open(at)
         next_open = moment.isoformat(timespec="minutes") if moment else None
-    return {"open_now": open_now, "hours_today": spans, "next_open": next_open}
+    return {"open_now": open_now, "hours_today": tuple(spans), "next_open": next_open}
 
 
 def station_answer(station: Station, at: datetime, distance_m: float | None = None) -> dict[str, Any]:
@@ -31,5 +45,11 @@ def station_answer(station: Station, at: datetime, distance_m: float | None = No
     if distance_m is not None:
         extra["distance_m"] = distance_m
     extra.update(hours_summary(station, at))
-    extra["nav"] = nav_links(station.lon, station.lat, station.name, station.address)
+    extra["nav"] = dict(_nav(station.lon, station.lat, station.name, station.address))
     return station.to_feature(extra)
+
+
+@lru_cache(maxsize=65536)
+def _nav(lon: float, lat: float, name: str, address: str | None) -> tuple[tuple[str, str], ...]:
+    """Navigation links depend on the station alone: computed once per station (as an immutable tuple)."""
+    return tuple(nav_links(lon, lat, name, address).items())

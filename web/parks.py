@@ -10,10 +10,13 @@ reader is stored. Reports are rate-limited per client in memory (see `layers.par
 """
 from __future__ import annotations
 
+import atexit
 import gzip
 import hashlib
 import io
 import logging
+import threading
+import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -40,6 +43,7 @@ from layers.parks import (
     Park,
     ParkStore,
     RateLimiter,
+    ScanBuffer,
     check_report,
     read_geojson_parks,
     shanghai_date,
@@ -62,6 +66,7 @@ PAGE_MAX_AGE_S = 60
 QR_MAX_AGE_S = 86400
 DEFAULT_REPORT_LIMIT = 5       # reports per client ...
 DEFAULT_REPORT_WINDOW_S = 600  # ... per 10 minutes, per worker process
+DEFAULT_SCAN_FLUSH_S = 5.0     # scan counts are written at most this late (see ScanBuffer)
 
 
 # ---- wiring --------------------------------------------------------------------------------
@@ -95,6 +100,11 @@ def init_parks(app: Flask) -> ParkStore:
     parks = open_park_store(app)
     _seed(app, parks)
     app.extensions[EXTENSION] = parks
+    buffer = ScanBuffer(parks, float(app.config.get("SCAN_FLUSH_S", DEFAULT_SCAN_FLUSH_S)))
+    app.extensions["yizhan.scans"] = buffer
+    atexit.register(_flush_quietly, buffer)
+    app.extensions["yizhan.pages"] = PageCache()
+    app.after_request(_note_writes)
     app.extensions["yizhan.report_limiter"] = RateLimiter(
         int(app.config.get("REPORT_LIMIT", DEFAULT_REPORT_LIMIT)),
         float(app.config.get("REPORT_WINDOW_S", DEFAULT_REPORT_WINDOW_S)))
@@ -116,9 +126,68 @@ def store() -> StationStore:
     return current_app.extensions["yizhan.store"]
 
 
+def scan_buffer() -> ScanBuffer:
+    """Scan counts waiting to be written (see `layers.parks.ScanBuffer`)."""
+    return current_app.extensions["yizhan.scans"]
+
+
 def scan_totals(since: date | None = None) -> dict[str, int]:
     """Scans per park slug since `since` (Asia/Shanghai date), for the planner's demand weights."""
+    scan_buffer().flush()
     return park_store().scan_totals(since)
+
+
+def _flush_quietly(buffer: ScanBuffer) -> None:
+    try:
+        buffer.flush()
+    except YizhanError:  # at exit with the database gone: nothing left to do but say so
+        LOGGER.warning("%d scan counts could not be written at exit", buffer.pending())
+
+
+class PageCache:
+    """Rendered `/p/<slug>` pages of this process, reused within one minute.
+
+    A poster at a gate is scanned by many people in a few minutes, all asking the same page.
+    An entry is reused only for the same slug, language and arguments, within the same
+    Asia/Shanghai minute (open-now and "made at" have minute resolution), at most `ttl_s`
+    seconds old, and only while no write went through this process since it was made (any
+    successful POST/PUT/PATCH/DELETE bumps the generation). Writes made by other worker
+    processes show after at most `ttl_s` seconds — inside the page's own 60-s HTTP cache time.
+    """
+
+    def __init__(self, ttl_s: float = 15.0, max_entries: int = 512) -> None:
+        self.ttl_s = ttl_s
+        self.max_entries = max_entries
+        self.generation = 0
+        self._entries: dict[tuple, tuple[float, int, datetime, Any]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple, minute: datetime) -> Any | None:
+        with self._lock:
+            entry = self._entries.get(key)
+        if entry is None:
+            return None
+        made, generation, at_minute, value = entry
+        if generation != self.generation or at_minute != minute or time.monotonic() - made > self.ttl_s:
+            return None
+        return value
+
+    def put(self, key: tuple, minute: datetime, value: Any) -> None:
+        with self._lock:
+            if len(self._entries) >= self.max_entries:
+                self._entries.clear()  # arbitrary arguments must not grow memory
+            self._entries[key] = (time.monotonic(), self.generation, minute, value)
+
+    def bump(self) -> None:
+        with self._lock:
+            self.generation += 1
+            self._entries.clear()
+
+
+def _note_writes(response: Response) -> Response:
+    if request.method not in ("GET", "HEAD", "OPTIONS") and response.status_code < 400:
+        current_app.extensions["yizhan.pages"].bump()
+    return response
 
 
 def flagged_station_ids() -> set[str]:
@@ -157,14 +226,29 @@ def _check_rate() -> None:
 def _cached(data: bytes, mimetype: str, max_age: int, headers: dict | None = None) -> Response:
     """`data` gzipped when the client takes it, with Cache-Control and a strong ETag (304 on a match)."""
     zipped = "gzip" in request.headers.get("Accept-Encoding", "") and mimetype != "image/png" and len(data) > 512
-    body = gzip.compress(data, 6, mtime=0) if zipped else data
+    digest = hashlib.sha256(data).hexdigest()
+    body = _gzipped(digest, data) if zipped else data
     response = Response(body, mimetype=mimetype, headers=headers or {})
     if zipped:
         response.headers["Content-Encoding"] = "gzip"
     response.vary.add("Accept-Encoding")
-    response.set_etag(hashlib.sha256(data).hexdigest()[:20] + ("-gz" if zipped else ""))
+    response.set_etag(digest[:20] + ("-gz" if zipped else ""))
     response.headers["Cache-Control"] = f"public, max-age={max_age}"
     return response.make_conditional(request)
+
+
+_GZ_MEMO: dict[str, bytes] = {}
+
+
+def _gzipped(digest: str, data: bytes) -> bytes:
+    """gzip of `data`, remembered by content digest (the same page is asked for again and again)."""
+    found = _GZ_MEMO.get(digest)
+    if found is None:
+        found = gzip.compress(data, 6, mtime=0)
+        if len(_GZ_MEMO) >= 256:
+            _GZ_MEMO.clear()
+        _GZ_MEMO[digest] = found
+    return found
 
 
 def public_url(slug: str) -> str:
@@ -228,22 +312,34 @@ def _park_title(park: Park) -> str:
 
 @bp.get("/p/<slug>")
 def landing(slug: str):
-    park = park_store().get_park(slug)
     args = dict(request.args.items())
     at = params.moment(args)
+    minute = at.replace(second=0, microsecond=0)
+    cache: PageCache = current_app.extensions["yizhan.pages"]
+    key = (slug, i18n.current_language(), tuple(sorted(args.items())))
+    page = cache.get(key, minute)
+    if page is None:
+        page = _render_landing(park_store().get_park(slug), args, at)
+        cache.put(key, minute, page)
+    park_slug, data, headers = page
+    if request.method == "GET" and "reported" not in args:
+        scan_buffer().add(park_slug, shanghai_date())
+    return _cached(data, "text/html", PAGE_MAX_AGE_S, dict(headers))
+
+
+def _render_landing(park: Park, args: dict[str, str], at: datetime) -> tuple[str, bytes, tuple]:
+    """(slug, page bytes, headers) of one park's landing page at `at`."""
     flagged = park_store().flagged()
     sections = []
     for lid, answers in park_picks(park, at, flagged):
         layer = store().layers[lid]
         sections.append({"id": lid, "label": layer.label(i18n.current_language()), "layer": layer,
                          "cards": [_card(f, i + 1, at, flagged) for i, f in enumerate(answers)]})
-    if request.method == "GET" and "reported" not in args:
-        park_store().count_scan(park.slug, shanghai_date())
     body, _status, headers = render("park.html", park=park, title=_park_title(park), county=_county(park),
                                    sections=sections, reported="reported" in args, report_kinds=_report_kinds(),
                                    kind_label=i18n.gettext(f"park.kind.{park.kind}"),
                                    made_at=at.strftime("%Y-%m-%d %H:%M"))
-    return _cached(body.encode("utf-8"), "text/html", PAGE_MAX_AGE_S, headers)
+    return park.slug, body.encode("utf-8"), tuple(dict(headers).items())
 
 
 @bp.get("/p/<slug>/qr.svg")
@@ -338,6 +434,6 @@ def register_park_cli(app: Flask) -> None:
     @click.option("--days", type=int, default=30, show_default=True)
     def scans(days: int) -> None:
         """Scans per park over the last DAYS days (Asia/Shanghai dates)."""
-        totals = park_store().scan_totals(shanghai_date() - timedelta(days=days - 1))
+        totals = scan_totals(shanghai_date() - timedelta(days=days - 1))
         for park in park_store().list_parks():
             click.echo(f"{totals.get(park.slug, 0):8d}  {park.slug}")

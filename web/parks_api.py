@@ -16,7 +16,7 @@ from layers.parks import (
 )
 from web import params
 from web.auth import require_token
-from web.parks import _check_rate, _park_links, park_store, store
+from web.parks import _check_rate, _park_links, park_store, scan_buffer, store
 
 bp = Blueprint("parks_api", __name__)
 
@@ -65,6 +65,7 @@ def api_park_stats(slug: str):
     args = dict(request.args.items())
     params.reject_unknown(args, ("since",))
     since = _date_param(args, "since")
+    scan_buffer().flush()
     days = park_store().scan_days(slug, since)
     return jsonify({"slug": slug, "days": [{"date": d.isoformat(), "scans": n} for d, n in days],
                     "total": sum(n for _, n in days)})
