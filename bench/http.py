@@ -273,6 +273,7 @@ def saturation(base: str, seconds: float, max_connections: int) -> tuple[int, li
 # ---- the benchmark ---------------------------------------------------------------------------
 def measure(server: Server, slug: str, seconds: float, max_connections: int) -> dict:
     load(server.base, "nearest", "", 4, 2)  # warm every worker's caches
+    load(server.base, "fixed", f"/p/{slug}", 4, 1)
     level, ramp = saturation(server.base, seconds, max_connections)
     out = {"level": level, "ramp": ramp, "trivial": dict(ramp)[level]}
     out["nearest"] = load(server.base, "nearest", "", level, seconds)

@@ -173,6 +173,14 @@ def wgs84_to_bd09(lon: float, lat: float) -> tuple[float, float]:
     return _bd_forward(*_gcj_forward(float(lon), float(lat), _SCALAR), _SCALAR)
 
 
+def wgs84_to_gcj02_and_bd09(lon: float, lat: float) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Both display systems of one WGS-84 point at once (the GCJ-02 step is shared); unchanged outside China."""
+    if not in_mainland_china(lon, lat):
+        return (float(lon), float(lat)), (float(lon), float(lat))
+    gcj = _gcj_forward(float(lon), float(lat), _SCALAR)
+    return gcj, _bd_forward(*gcj, _SCALAR)
+
+
 def bd09_to_wgs84(lon: float, lat: float) -> tuple[float, float]:
     """BD-09 (lon, lat) degrees -> WGS-84 (lon, lat) degrees; unchanged outside mainland China."""
     if not in_mainland_china(lon, lat):

@@ -17,7 +17,7 @@ import re
 import unicodedata
 from urllib.parse import quote
 
-from geo.crs import wgs84_to_bd09, wgs84_to_gcj02
+from geo.crs import wgs84_to_bd09, wgs84_to_gcj02, wgs84_to_gcj02_and_bd09
 
 LOGGER = logging.getLogger(__name__)
 
@@ -60,10 +60,24 @@ def tencent_url(lon: float, lat: float, name: str, address: str | None = None) -
 
 
 def nav_links(lon: float, lat: float, name: str, address: str | None = None) -> dict[str, str]:
-    """{"amap", "baidu", "tencent"} links for a WGS-84 (lon, lat) point, each converted to the CRS it needs."""
+    """{"amap", "baidu", "tencent"} links for a WGS-84 (lon, lat) point, each converted to the CRS it needs.
+
+    Same links as `amap_url`, `baidu_url` and `tencent_url`; the GCJ-02 point and the quoted
+    texts are computed once for all three (this runs for every station of every answer).
+    """
     name = name or "驿站"
-    return {"amap": amap_url(lon, lat, name), "baidu": baidu_url(lon, lat, name, address),
-            "tencent": tencent_url(lon, lat, name, address)}
+    (glon, glat), (blon, blat) = wgs84_to_gcj02_and_bd09(lon, lat)
+    qname = _q(name)
+    qcontent = _q(address) if address else qname
+    gpos = f"{_deg(glon)},{_deg(glat)}"
+    return {
+        "amap": f"https://uri.amap.com/marker?position={gpos}&name={qname}&src={APP_NAME}&coordinate=gaode&callnative=1",
+        "baidu": (f"https://api.map.baidu.com/marker?location={_deg(blat)},{_deg(blon)}&title={qname}"
+                  f"&content={qcontent}&output=html&coord_type=bd09ll&src={_q(BAIDU_SRC)}"),
+        "tencent": (f"https://apis.map.qq.com/uri/v1/marker?marker=coord:{_deg(glat)},{_deg(glon)};"
+                    f"title:{_q(name.translate(_TENCENT_RESERVED))};"
+                    f"addr:{_q((address or name).translate(_TENCENT_RESERVED))}&referer={APP_NAME}"),
+    }
 
 
 def tel_link(phone: str | None) -> str | None:

@@ -49,11 +49,9 @@ class Station:
     def properties(self) -> dict[str, Any]:
         """The contract's `properties` object (lists, not tuples)."""
         out: dict[str, Any] = {}
-        for f in fields(self):
-            if f.name in ("id", "lon", "lat"):
-                continue
-            value = getattr(self, f.name)
-            out[f.name] = list(value) if isinstance(value, tuple) else value
+        for name in _PROPERTY_ORDER:  # module constant: dataclasses.fields() per call was a hot spot
+            value = getattr(self, name)
+            out[name] = list(value) if isinstance(value, tuple) else value
         return out
 
     def to_feature(self, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -74,6 +72,7 @@ class Station:
 
 
 STATION_FIELDS = tuple(f.name for f in fields(Station))
+_PROPERTY_ORDER = tuple(name for name in STATION_FIELDS if name not in ("id", "lon", "lat"))
 _PROPERTY_FIELDS = frozenset(STATION_FIELDS) - {"id", "lon", "lat"}
 
 

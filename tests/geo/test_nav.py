@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from geo.crs import convert
-from geo.nav import nav_links, tel_link
+from geo.nav import amap_url, baidu_url, nav_links, tel_link, tencent_url
 
 GUIYANG = (106.630153, 26.647661)  # lon far from lat, so a swapped order cannot pass
 NAME = "花果园户外劳动者服务站 A&B #1"
@@ -109,3 +109,14 @@ def test_tel_link_cleans_numbers(raw, expected):
                                  "0851-1234567/13800138000", "1" * 16])
 def test_tel_link_rejects_junk(raw):
     assert tel_link(raw) is None
+
+
+@pytest.mark.parametrize("lon,lat,name,address", [
+    (106.71, 26.58, "贵阳驿站", "南明区 1 号"), (121.26, 28.14, "玉环;窗口:1|2,3", None),
+    (73.60, 39.30, "edge", ""), (2.35, 48.85, "Paris", "outside China"), (121.47, 31.23, "", None),
+])
+def test_nav_links_equal_the_single_provider_links(lon, lat, name, address):
+    links = nav_links(lon, lat, name, address)
+    shown = name or "驿站"
+    assert links == {"amap": amap_url(lon, lat, shown), "baidu": baidu_url(lon, lat, shown, address),
+                     "tencent": tencent_url(lon, lat, shown, address)}
