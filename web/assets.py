@@ -42,7 +42,10 @@ def _send(directory: Path, filename: str):
     if zipped:
         response.headers["Content-Encoding"] = "gzip"
     response.set_etag(etag + ("-gz" if zipped else ""))
-    response.headers["Cache-Control"] = "public, max-age=86400"
+    # a URL carrying the file's own hash never changes meaning: cache it for a year; others a day
+    versioned = request.args.get("v") == etag
+    response.headers["Cache-Control"] = ("public, max-age=31536000, immutable" if versioned
+                                         else "public, max-age=86400")
     return response.make_conditional(request)
 
 
@@ -50,6 +53,12 @@ def static_url(filename: str) -> str:
     """The URL of a file in web/static, with a content hash so caches never serve a stale one."""
     path = STATIC_DIR / filename
     return url_for("assets.static_file", filename=filename, v=_asset(path)[2] if path.is_file() else None)
+
+
+def vendor_url(package: str, filename: str) -> str:
+    """The URL of a file of a vendored xstatic package (leaflet, leaflet_markercluster), with its hash."""
+    path = VENDOR_DIRS[package] / filename
+    return url_for("assets.vendor", package=package, filename=filename, v=_asset(path)[2] if path.is_file() else None)
 
 
 @bp.get("/static/<path:filename>")

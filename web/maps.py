@@ -16,7 +16,6 @@ from typing import Any
 
 import folium
 from branca.element import JavascriptLink, MacroElement
-from flask import url_for
 from folium.plugins import MarkerCluster
 from folium.template import Template
 from markupsafe import Markup, escape
@@ -24,6 +23,7 @@ from markupsafe import Markup, escape
 from geo.crs import to_wgs84
 from layers.layerdefs import Layer
 from layers.store import MAX_LIMIT, StationStore
+from web import assets
 from web.tiles import TileProvider
 
 CHINA_CENTRE = (104.5, 34.0)  # (lon, lat) WGS-84
@@ -34,7 +34,7 @@ _FALLBACK_COLOUR = "#495057"
 
 def vendor_url(package: str, filename: str) -> str:
     """The app's URL of a file of a vendored xstatic package (leaflet, leaflet_markercluster)."""
-    return url_for("assets.vendor", package=package, filename=filename)
+    return assets.vendor_url(package, filename)
 
 
 def safe_colour(colour: str) -> str:

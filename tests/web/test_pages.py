@@ -319,3 +319,17 @@ def test_the_error_page_renders_outside_the_blueprint_too(app):
     with app.test_request_context("/no/such/page?lang=en"):
         body, status, _headers = error_page(404, "http", None, "not found")
     assert status == 404 and '<html lang="en">' in body and "Page or place not found" in body
+
+
+def test_hashed_asset_urls_are_cached_for_a_year(client):
+    import re as _re
+
+    page = client.get("/").get_data(as_text=True)
+    urls = _re.findall(r'(?:src|href)="(/static/[^"]+\?v=[0-9a-f]{16})"', page)
+    assert any("leaflet" in u for u in urls) and any("yizhan" in u for u in urls)
+    for url in urls:
+        answer = client.get(url.replace("&amp;", "&"))
+        assert answer.status_code == 200
+        assert answer.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    stale = client.get(urls[0].split("?")[0] + "?v=0000000000000000")
+    assert stale.headers["Cache-Control"] == "public, max-age=86400"
