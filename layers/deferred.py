@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 
+from layers.audit import AuditEntry
 from layers.errors import StoreUnavailable
 from layers.layerdefs import Layer
 from layers.model import Station
@@ -63,14 +64,20 @@ class DeferredStore(StationStore):
     def get(self, station_id: str) -> Station:
         return self._inner().get(station_id)
 
-    def put(self, station: Station, create_only: bool = False) -> bool:
-        return self._inner().put(station, create_only)
+    def put(self, station: Station, create_only: bool = False, *, actor: str | None = None) -> bool:
+        return self._inner().put(station, create_only, actor=actor)
 
-    def delete(self, station_id: str) -> None:
-        self._inner().delete(station_id)
+    def delete(self, station_id: str, *, actor: str | None = None) -> None:
+        self._inner().delete(station_id, actor=actor)
 
-    def import_rows(self, stations: Iterable[Station]) -> ImportResult:
-        return self._inner().import_rows(stations)
+    def import_rows(self, stations: Iterable[Station], *, actor: str | None = None) -> ImportResult:
+        return self._inner().import_rows(stations, actor=actor)
+
+    def history(self, station_id: str, limit: int = 100) -> list[AuditEntry]:
+        return self._inner().history(station_id, limit)
+
+    def revert(self, station_id: str, seq: int, *, actor: str | None) -> Station | None:
+        return self._inner().revert(station_id, seq, actor=actor)
 
     def iter_all(self) -> Iterator[Station]:
         return self._inner().iter_all()

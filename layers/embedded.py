@@ -12,12 +12,23 @@ import logging
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime
 from pathlib import Path
 
+from layers.audit import (
+    AuditEntry,
+    check_limit,
+    check_seq,
+    entry_not_found,
+    revert_target,
+    station_from_snapshot,
+    utc_now,
+    utc_text,
+)
 from layers.errors import Conflict, InvalidQuery, StationNotFound, StoreUnavailable
 from layers.index import Filter, SphereIndex
 from layers.layerdefs import Layer
-from layers.model import Station
+from layers.model import STATION_FIELDS, Station
 from layers.store import Hit, ImportResult, NearestQuery, Page, StationStore
 
 LOGGER = logging.getLogger(__name__)
@@ -35,14 +46,53 @@ CREATE TABLE IF NOT EXISTS stations (
 CREATE INDEX IF NOT EXISTS stations_rev ON stations (rev);
 CREATE TABLE IF NOT EXISTS tombstones (id TEXT PRIMARY KEY, rev INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS tombstones_rev ON tombstones (rev);
-INSERT OR IGNORE INTO meta (key, value) VALUES ('rev', '0'), ('schema', '1');
+CREATE TABLE IF NOT EXISTS station_audit (
+    seq INTEGER PRIMARY KEY,
+    station_id TEXT NOT NULL,
+    at TEXT NOT NULL,
+    actor TEXT,
+    action TEXT NOT NULL CHECK (action IN ('create', 'update', 'delete', 'import', 'revert')),
+    before TEXT,
+    after TEXT
+);
+CREATE INDEX IF NOT EXISTS station_audit_station ON station_audit (station_id, seq);
+INSERT OR IGNORE INTO meta (key, value) VALUES ('rev', '0'), ('schema', '2');
+UPDATE meta SET value = '2' WHERE key = 'schema' AND value = '1';
 """
-_PROPS_SKIP = ("layer",)
+_UPSERT = ("INSERT INTO stations (id, layer, lon, lat, props, rev) VALUES (?,?,?,?,?,?) "
+           "ON CONFLICT(id) DO UPDATE SET layer=excluded.layer, lon=excluded.lon, "
+           "lat=excluded.lat, props=excluded.props, rev=excluded.rev")
+_AUDIT = "INSERT INTO station_audit (station_id, at, actor, action, before, after) VALUES (?,?,?,?,?,?)"
+_PROPS_FIELDS = tuple(f for f in STATION_FIELDS if f not in ("id", "lon", "lat", "layer"))
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 def _props_json(station: Station) -> str:
-    props = {k: v for k, v in station.properties().items() if v not in (None, []) and k not in _PROPS_SKIP}
-    return json.dumps(props, ensure_ascii=False, separators=(",", ":"))
+    """The properties but layer, empty ones left out, in field order (tuples become lists)."""
+    props = {}
+    for key in _PROPS_FIELDS:
+        value = getattr(station, key)
+        if value is not None and value != ():
+            props[key] = value
+    return _JSON.encode(props)
+
+
+def _row(station: Station) -> tuple:
+    """The stored row of a station: (id, layer, lon, lat, props JSON)."""
+    return (station.id, station.layer, station.lon, station.lat, _props_json(station))
+
+
+def _stored_row(db: sqlite3.Connection, station_id: str) -> tuple | None:
+    return db.execute("SELECT id, layer, lon, lat, props FROM stations WHERE id=?", (station_id,)).fetchone()
+
+
+def _snapshot(row: tuple | None) -> str | None:
+    """Audit snapshot JSON (see layers.audit) of a stored row, built without parsing its props."""
+    if row is None:
+        return None
+    sid, layer, lon, lat, props = row
+    head = f'{{"id":{_JSON.encode(sid)},"layer":{_JSON.encode(layer)},"lon":{lon!r},"lat":{lat!r}'
+    return head + "}" if props == "{}" else head + "," + props[1:]
 
 
 def _row_to_station(row: tuple) -> Station:
@@ -77,7 +127,7 @@ class EmbeddedStore(StationStore):
         self._index = SphereIndex(layers)
         self._reload()
         if seed is not None and self.count() == 0:
-            result = self.import_rows(seed)
+            result = self.import_rows(seed, actor="seed")
             LOGGER.info("seeded %s with %d stations", self.path, result.inserted)
 
     # ---- index upkeep -------------------------------------------------------------
@@ -190,7 +240,7 @@ class EmbeddedStore(StationStore):
 
     # ---- writes -------------------------------------------------------------------
     def _write(self, work) -> object:
-        """Run `work(cursor, rev)` in one IMMEDIATE transaction; the index follows on commit."""
+        """Run `work(db, rev, at)` in one IMMEDIATE transaction; the index follows on commit."""
         with self._lock:
             self._refresh()
             try:
@@ -198,7 +248,7 @@ class EmbeddedStore(StationStore):
                 try:
                     rev = self._current_rev() + 1
                     self._db.execute("UPDATE meta SET value=? WHERE key='rev'", (str(rev),))
-                    result = work(self._db, rev)
+                    result = work(self._db, rev, utc_text(utc_now()))
                     self._db.execute("COMMIT")
                 except BaseException:
                     self._db.execute("ROLLBACK")
@@ -209,61 +259,119 @@ class EmbeddedStore(StationStore):
             return result
 
     @staticmethod
-    def _upsert_row(db: sqlite3.Connection, station: Station, rev: int) -> bool:
-        existed = db.execute("SELECT 1 FROM stations WHERE id=?", (station.id,)).fetchone() is not None
-        db.execute(
-            "INSERT INTO stations (id, layer, lon, lat, props, rev) VALUES (?,?,?,?,?,?) "
-            "ON CONFLICT(id) DO UPDATE SET layer=excluded.layer, lon=excluded.lon, "
-            "lat=excluded.lat, props=excluded.props, rev=excluded.rev",
-            (station.id, station.layer, station.lon, station.lat, _props_json(station), rev),
-        )
-        db.execute("DELETE FROM tombstones WHERE id=?", (station.id,))
-        return not existed
+    def _change(db: sqlite3.Connection, rev: int, audit: tuple, old: tuple | None, new: tuple | None) -> None:
+        """Write one station's new row (None: delete it) and its audit row `audit` = (at, actor, action)."""
+        sid = (new or old)[0]
+        if new is None:
+            db.execute("DELETE FROM stations WHERE id=?", (sid,))
+            db.execute("INSERT OR REPLACE INTO tombstones (id, rev) VALUES (?, ?)", (sid, rev))
+        else:
+            db.execute(_UPSERT, (*new, rev))
+            db.execute("DELETE FROM tombstones WHERE id=?", (sid,))
+        db.execute(_AUDIT, (sid, *audit, _snapshot(old), _snapshot(new)))
 
-    def put(self, station: Station, create_only: bool = False) -> bool:
-        def work(db, rev):
-            if create_only and db.execute("SELECT 1 FROM stations WHERE id=?", (station.id,)).fetchone():
+    def put(self, station: Station, create_only: bool = False, *, actor: str | None = None) -> bool:
+        new = _row(station)
+
+        def work(db, rev, at):
+            old = _stored_row(db, station.id)
+            if old is not None and create_only:
                 raise Conflict(f"a station with id {station.id!r} exists already", parameter="id")
-            return self._upsert_row(db, station, rev)
+            if old != new:
+                self._change(db, rev, (at, actor, "update" if old else "create"), old, new)
+            return old is None
 
         created = self._write(work)
         self._index.upsert(station)
         return bool(created)
 
-    def delete(self, station_id: str) -> None:
-        def work(db, rev):
-            if db.execute("DELETE FROM stations WHERE id=?", (station_id,)).rowcount == 0:
+    def delete(self, station_id: str, *, actor: str | None = None) -> None:
+        def work(db, rev, at):
+            old = _stored_row(db, station_id)
+            if old is None:
                 raise StationNotFound(f"no station with id {station_id!r}", parameter="id")
-            db.execute("INSERT OR REPLACE INTO tombstones (id, rev) VALUES (?, ?)", (station_id, rev))
+            self._change(db, rev, (at, actor, "delete"), old, None)
 
         self._write(work)
         self._index.remove(station_id)
 
-    def import_rows(self, stations: Iterable[Station]) -> ImportResult:
+    def import_rows(self, stations: Iterable[Station], *, actor: str | None = None) -> ImportResult:
         batch = list(stations)
+        latest = list({s.id: s for s in batch}.values())
+        rows = [_row(s) for s in latest]
 
-        def work(db, rev):
-            ids = [s.id for s in batch]
-            existing = set()
-            for start in range(0, len(ids), 500):
-                chunk = ids[start: start + 500]
+        def work(db, rev, at):
+            empty = db.execute("SELECT NOT EXISTS (SELECT 1 FROM stations)").fetchone()[0]
+            existing = {}
+            for start in range(0, 0 if empty else len(rows), 500):  # ids present: an index probe; rows read only for them
+                chunk = [r[0] for r in rows[start: start + 500]]
                 marks = ",".join("?" * len(chunk))
-                existing.update(r[0] for r in db.execute(f"SELECT id FROM stations WHERE id IN ({marks})", chunk))
-            db.executemany(
-                "INSERT OR REPLACE INTO stations (id, layer, lon, lat, props, rev) VALUES (?,?,?,?,?,?)",
-                ((s.id, s.layer, s.lon, s.lat, _props_json(s), rev) for s in batch),
-            )
-            db.executemany("DELETE FROM tombstones WHERE id=?", ((i,) for i in existing))
-            return existing
+                found = db.execute(f"SELECT id FROM stations WHERE id IN ({marks})", chunk).fetchall()
+                if found:
+                    marks = ",".join("?" * len(found))
+                    existing.update((r[0], r) for r in db.execute(
+                        f"SELECT id, layer, lon, lat, props FROM stations WHERE id IN ({marks})", [f[0] for f in found]))
+            changed = [(i, r) for i, r in enumerate(rows) if existing.get(r[0]) != r]
+            db.executemany(_UPSERT, ((*r, rev) for _, r in changed))
+            db.executemany(_AUDIT, ((r[0], at, actor, "import", _snapshot(existing.get(r[0])), _snapshot(r))
+                                    for _, r in changed))
+            db.executemany("DELETE FROM tombstones WHERE id=?", ((r[0],) for _, r in changed if r[0] in existing))
+            return existing, [latest[i] for i, _ in changed], bool(empty)
 
-        existing = self._write(work)
-        if len(batch) > 2000:
-            self._reload()
+        existing, changed, was_empty = self._write(work)
+        self._follow_import(changed, was_empty)
+        inserted = len(latest) - len(existing)
+        unchanged = len(latest) - len(changed)
+        return ImportResult(inserted=inserted, updated=len(batch) - inserted - unchanged,
+                            ids=tuple(s.id for s in batch), unchanged=unchanged)
+
+    def _follow_import(self, changed: list[Station], into_empty: bool) -> None:
+        """Bring the index up to date after an import: into an empty table, the rows written are
+        all there is (a bulk load, no read back); a large change reloads; a small one upserts."""
+        with self._lock:
+            if into_empty:
+                self._index.load(changed)
+            elif len(changed) > 2000:
+                self._reload()
+            else:
+                for station in changed:
+                    self._index.upsert(station)
+
+    def revert(self, station_id: str, seq: int, *, actor: str | None) -> Station | None:
+        check_seq(seq)
+
+        def work(db, rev, at):
+            entry = db.execute("SELECT station_id, before FROM station_audit WHERE seq=?", (seq,)).fetchone()
+            if entry is None:
+                raise entry_not_found(seq)
+            revert_target(entry[0], station_id, seq)
+            target = station_from_snapshot(entry[1])
+            old, new = _stored_row(db, station_id), (None if target is None else _row(target))
+            if old != new:
+                self._change(db, rev, (at, actor, "revert"), old, new)
+            return target
+
+        target = self._write(work)
+        if target is None:
+            self._index.remove(station_id)
         else:
-            for station in batch:
-                self._index.upsert(station)
-        inserted = len({s.id for s in batch} - existing)
-        return ImportResult(inserted=inserted, updated=len(batch) - inserted, ids=tuple(s.id for s in batch))
+            self._index.upsert(target)
+        return target
+
+    def history(self, station_id: str, limit: int = 100) -> list[AuditEntry]:
+        check_limit(limit)
+        with self._lock:
+            try:
+                rows = self._db.execute(
+                    "SELECT seq, station_id, at, actor, action, before, after FROM station_audit "
+                    "WHERE station_id=? ORDER BY seq DESC LIMIT ?", (station_id, limit)).fetchall()
+            except sqlite3.Error as exc:
+                raise StoreUnavailable(f"embedded store unreadable: {exc}") from exc
+        if not rows:
+            self.get(station_id)  # StationNotFound for an id never seen
+        return [AuditEntry(seq=seq, station_id=sid, at=datetime.fromisoformat(at), actor=actor, action=action,
+                           before=station_from_snapshot(before), after=station_from_snapshot(after))
+                for seq, sid, at, actor, action, before, after in rows]
 
     def close(self) -> None:
         with self._lock:

@@ -37,6 +37,8 @@ import psycopg2.extensions
 import psycopg2.sql
 
 from geo.distance import GEODESIC_M_PER_RADIAN_LOWER, geodesic_many_m
+from layers import audit_postgis as audit_pg
+from layers.audit import AuditEntry, check_limit, check_seq
 from layers.errors import (
     Conflict,
     InvalidQuery,
@@ -194,7 +196,7 @@ class PostgisStore(StationStore):
         try:
             upgrade(url)
             if seed is not None:
-                self._import(seed, only_if_empty=True)
+                self._import(seed, only_if_empty=True, actor="seed")
         except BaseException:
             self.close()
             raise
@@ -415,36 +417,75 @@ class PostgisStore(StationStore):
             return {"database": describe(pool.url), "ok": False, "error": first_line(exc)}
 
     # ---- writes -----------------------------------------------------------------------------
-    def put(self, station: Station, create_only: bool = False) -> bool:
-        marks = ", ".join(["%s"] * len(COLUMNS))
-        conflict = "DO NOTHING" if create_only else f"DO UPDATE SET {_UPSERT_SET}"
-        sql = (f"INSERT INTO stations ({_SELECT}) VALUES ({marks}) ON CONFLICT (id) {conflict} "
-               "RETURNING (xmax = 0)")
+    # Every write takes the advisory write lock first: writes are serialised (as in the embedded
+    # store), so each audit row's `before` is exactly the state the write replaced.
+    @staticmethod
+    def _current(cur, station_id: str) -> Station | None:
+        cur.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
+        cur.execute(f"SELECT {_SELECT} FROM stations WHERE id = %s", (station_id,))
+        row = cur.fetchone()
+        return None if row is None else _row_to_station(row)
 
-        def work(cur):
-            cur.execute(sql, _values(station))
-            return cur.fetchone()
-
-        row = self._guard(lambda: self._write(work))
-        if row is None:
-            raise Conflict(f"a station with id {station.id!r} exists already", parameter="id")
-        return bool(row[0])
-
-    def delete(self, station_id: str) -> None:
-        def work(cur):
+    @staticmethod
+    def _change(cur, station_id: str, actor: str | None, action: str,
+                old: Station | None, new: Station | None) -> None:
+        """Write `new` (None: delete the station) and the audit row, in the caller's transaction."""
+        if new is None:
             cur.execute("DELETE FROM stations WHERE id = %s", (station_id,))
-            return cur.rowcount
+        else:
+            marks = ", ".join(["%s"] * len(COLUMNS))
+            cur.execute(f"INSERT INTO stations ({_SELECT}) VALUES ({marks}) ON CONFLICT (id) DO UPDATE SET {_UPSERT_SET}",
+                        _values(new))
+        audit_pg.audit_one(cur, station_id, actor, action, old, new)
 
-        if self._write(work) == 0:
-            raise StationNotFound(f"no station with id {station_id!r}", parameter="id")
+    def put(self, station: Station, create_only: bool = False, *, actor: str | None = None) -> bool:
+        def work(cur):
+            old = self._current(cur, station.id)
+            if old is not None and create_only:
+                raise Conflict(f"a station with id {station.id!r} exists already", parameter="id")
+            if old != station:
+                self._change(cur, station.id, actor, "update" if old else "create", old, station)
+            return old is None
 
-    def import_rows(self, stations: Iterable[Station]) -> ImportResult:
-        return self._import(stations)
+        return bool(self._guard(lambda: self._write(work)))
 
-    def _import(self, stations: Iterable[Station], only_if_empty: bool = False) -> ImportResult:
+    def delete(self, station_id: str, *, actor: str | None = None) -> None:
+        def work(cur):
+            old = self._current(cur, station_id)
+            if old is None:
+                raise StationNotFound(f"no station with id {station_id!r}", parameter="id")
+            self._change(cur, station_id, actor, "delete", old, None)
+
+        self._write(work)
+
+    def revert(self, station_id: str, seq: int, *, actor: str | None) -> Station | None:
+        check_seq(seq)
+
+        def work(cur):
+            old = self._current(cur, station_id)
+            target = audit_pg.revert_source(cur, station_id, seq)
+            if old != target:
+                self._change(cur, station_id, actor, "revert", old, target)
+            return target
+
+        return self._guard(lambda: self._write(work))
+
+    def history(self, station_id: str, limit: int = 100) -> list[AuditEntry]:
+        check_limit(limit)
+        entries = run(self._primary, lambda cur: audit_pg.history(cur, station_id, limit))
+        if not entries:
+            self.get(station_id)  # StationNotFound for an id never seen
+        return entries
+
+    def import_rows(self, stations: Iterable[Station], *, actor: str | None = None) -> ImportResult:
+        return self._import(stations, actor=actor)
+
+    def _import(self, stations: Iterable[Station], only_if_empty: bool = False,
+                actor: str | None = None) -> ImportResult:
         """Upsert by id in one transaction, the last row of an id winning: COPY straight into an
-        empty table, else into a temporary one and a single INSERT ... ON CONFLICT. A large load
-        into a small table drops the secondary indexes and builds them again at the end."""
+        empty table, else into a temporary one, drop the rows equal to the stored ones, and a
+        single INSERT ... ON CONFLICT. Audit rows are built in SQL from the same rows. A large
+        load into a small table drops the secondary indexes and builds them again at the end."""
         batch = list(stations)  # a failing source fails here, before anything is written
         latest = list({s.id: s for s in batch}.values())
 
@@ -457,30 +498,34 @@ class PostgisStore(StationStore):
             if only_if_empty and present:
                 return None
             rebuild = _drop_indexes(cur) if len(latest) >= BULK_ROWS and present < len(latest) else []
-            existing = 0
+            existing = unchanged = 0
             if present == 0:
                 _copy(cur, "stations", latest)
+                audit_pg.audit_fresh_table(cur, actor)
             else:
                 cur.execute(f"CREATE TEMP TABLE station_import ({_TEMP_COLUMNS}) ON COMMIT DROP")
                 _copy(cur, "station_import", latest)
-                cur.execute("SELECT count(*) FROM station_import i JOIN stations s ON s.id = i.id")
-                existing = cur.fetchone()[0]
+                cur.execute("ANALYZE station_import")
+                unchanged = audit_pg.drop_unchanged(cur, COLUMNS, "station_import")
+                existing = audit_pg.audit_staged(cur, "station_import", actor) + unchanged
                 cur.execute(f"INSERT INTO stations ({_SELECT}) SELECT {_SELECT} FROM station_import "
                             f"ON CONFLICT (id) DO UPDATE SET {_UPSERT_SET}")
             for statement in rebuild:
                 cur.execute(statement)
-            if len(latest) >= ANALYZE_AFTER_ROWS:  # fresh statistics, or the planner guesses for a minute
+            if len(latest) - unchanged >= ANALYZE_AFTER_ROWS:  # fresh statistics, or the planner guesses
                 cur.execute("SET LOCAL default_statistics_target = 20")
                 cur.execute("ANALYZE stations")
-            return existing
+            return existing, unchanged
 
-        existing = self._guard(lambda: self._write(work))
-        if existing is None:
+        counts = self._guard(lambda: self._write(work))
+        if counts is None:
             return ImportResult(0, 0)
+        existing, unchanged = counts
         inserted = len(latest) - existing
         if only_if_empty:
             LOGGER.info("seeded %s with %d stations", describe(self.url), inserted)
-        return ImportResult(inserted=inserted, updated=len(batch) - inserted, ids=tuple(s.id for s in batch))
+        return ImportResult(inserted=inserted, updated=len(batch) - inserted - unchanged,
+                            ids=tuple(s.id for s in batch), unchanged=unchanged)
 
     @staticmethod
     def _guard(action: Callable) -> Any:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from geo.hours import SHANGHAI, parse_hours
+from layers.audit import AuditEntry
 from layers.layerdefs import Layer
 from layers.model import Station
 
@@ -60,11 +61,12 @@ class Page:
 
 @dataclass(frozen=True)
 class ImportResult:
-    """What an all-or-nothing import wrote: rows inserted and rows updated."""
+    """What an all-or-nothing import wrote: rows inserted, rows updated, rows left as they were."""
 
     inserted: int
     updated: int
     ids: tuple[str, ...] = field(default=(), repr=False)
+    unchanged: int = 0
 
 
 def is_open_at(station: Station, at: datetime) -> bool | None:
@@ -132,16 +134,26 @@ class StationStore(abc.ABC):
         """One station by id, or StationNotFound."""
 
     @abc.abstractmethod
-    def put(self, station: Station, create_only: bool = False) -> bool:
-        """Insert or replace one station atomically; True when it was created."""
+    def put(self, station: Station, create_only: bool = False, *, actor: str | None = None) -> bool:
+        """Insert or replace one station atomically, audited as `actor`; True when it was created."""
 
     @abc.abstractmethod
-    def delete(self, station_id: str) -> None:
-        """Remove one station atomically, or StationNotFound."""
+    def delete(self, station_id: str, *, actor: str | None = None) -> None:
+        """Remove one station atomically, audited as `actor`, or StationNotFound."""
 
     @abc.abstractmethod
-    def import_rows(self, stations: Iterable[Station]) -> ImportResult:
-        """Upsert many stations by id in one transaction: all land or none does."""
+    def import_rows(self, stations: Iterable[Station], *, actor: str | None = None) -> ImportResult:
+        """Upsert many stations by id in one transaction: all land or none does. Rows equal to
+        the stored ones are neither written nor audited (counted as `unchanged`)."""
+
+    @abc.abstractmethod
+    def history(self, station_id: str, limit: int = 100) -> list[AuditEntry]:
+        """The station's audit entries, newest first; StationNotFound for an id never seen."""
+
+    @abc.abstractmethod
+    def revert(self, station_id: str, seq: int, *, actor: str | None) -> Station | None:
+        """Restore the `before` state of audit entry `seq` (None: the station is deleted), audited
+        as `revert`; AuditEntryNotFound for an unknown seq, Conflict when it is another station's."""
 
     @abc.abstractmethod
     def iter_all(self) -> Iterator[Station]:

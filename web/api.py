@@ -12,7 +12,7 @@ from layers.model import station_from_feature
 from layers.present import station_answer
 from layers.store import MAX_K, MAX_LIMIT, NearestQuery, StationStore
 from web import params
-from web.auth import require_token
+from web.auth import current_actor, require_token
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 MAX_RADIUS_M = 20_040_000.0
@@ -115,7 +115,7 @@ def _feature_in_crs(feature: dict) -> dict:
 def create_station():
     feature = _feature_in_crs(_json_body())
     new = station_from_feature(feature, store().layers)
-    store().put(new, create_only=True)
+    store().put(new, create_only=True, actor=current_actor())
     response = jsonify(new.to_feature())
     response.status_code = 201
     response.headers["Location"] = url_for("api.station", station_id=new.id, _external=True)
@@ -129,7 +129,7 @@ def replace_station(station_id: str):
     if feature.get("id") not in (None, station_id):
         raise InvalidStation("the body's id differs from the URL's", "id")
     new = station_from_feature(feature, store().layers, station_id=station_id)
-    created = store().put(new)
+    created = store().put(new, actor=current_actor())
     response = jsonify(new.to_feature())
     response.status_code = 201 if created else 200
     return response
@@ -143,12 +143,12 @@ def patch_station(station_id: str):
     props = {**current["properties"], **(patch.get("properties") or {})}
     merged = {"type": "Feature", "geometry": patch.get("geometry") or current["geometry"], "properties": props}
     new = station_from_feature(merged, store().layers, station_id=station_id)
-    store().put(new)
+    store().put(new, actor=current_actor())
     return jsonify(new.to_feature())
 
 
 @bp.delete("/stations/<station_id>")
 @require_token("editor")
 def delete_station(station_id: str):
-    store().delete(station_id)
+    store().delete(station_id, actor=current_actor())
     return "", 204

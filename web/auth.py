@@ -1,4 +1,8 @@
-"""Bearer-token checks for write endpoints. Tokens are configured as SHA-256 digests with a role."""
+"""Bearer-token checks. A token is known by its SHA-256 digest, from two places: the
+`YIZHAN_TOKENS` setting (digest:role; actor `config:<first 8 hex>`) and the token table in the
+station database (made by `flask token new`; actor: the token's name, revoked ones refused).
+The acting name of a request is on `flask.g`; `current_actor()` reads it for the audit trail.
+"""
 from __future__ import annotations
 
 import functools
@@ -6,11 +10,12 @@ import hashlib
 import hmac
 import secrets
 
-from flask import current_app, request
+from flask import Flask, current_app, g, request
 
 from layers.errors import YizhanError
+from layers.tokens import ROLES, TokenStore
 
-ROLES = ("reader", "editor", "admin")
+TOKEN_STORE = "yizhan.token_store"
 
 
 class Unauthorized(YizhanError):
@@ -51,8 +56,32 @@ def parse_tokens(raw: str | None) -> dict[str, str]:
     return tokens
 
 
+def init_auth(app: Flask, database_url: str | None, data_dir: str) -> TokenStore:
+    """Put the token store beside the station store (PostGIS when a URL is set); opens nothing yet."""
+    if database_url:
+        from layers.tokens_postgis import PostgisTokenStore
+
+        tokens: TokenStore = PostgisTokenStore(database_url)
+    else:
+        from layers.tokens_sqlite import SqliteTokenStore
+
+        tokens = SqliteTokenStore(data_dir)
+    app.extensions[TOKEN_STORE] = tokens
+    return tokens
+
+
+def token_store() -> TokenStore:
+    """The configured token store."""
+    return current_app.extensions[TOKEN_STORE]
+
+
+def current_actor() -> str | None:
+    """Who is acting in this request (a token's name, or `config:<digest prefix>`), None if nobody."""
+    return g.get("yizhan_actor")
+
+
 def role_of_request() -> str | None:
-    """The role of the request's bearer token; Unauthorized when absent or unknown."""
+    """The role of the request's bearer token; Unauthorized when absent, unknown or revoked."""
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -60,8 +89,15 @@ def role_of_request() -> str | None:
     wanted = digest(token.strip())
     for known, role in current_app.extensions["yizhan.tokens"].items():
         if hmac.compare_digest(known, wanted):
+            g.yizhan_actor = f"config:{known[:8]}"
             return role
-    raise Unauthorized("the bearer token is not valid")
+    record = token_store().find(wanted) if TOKEN_STORE in current_app.extensions else None
+    if record is None:
+        raise Unauthorized("the bearer token is not valid")
+    if record.revoked_at is not None:
+        raise Unauthorized("the bearer token has been revoked")
+    g.yizhan_actor = record.name
+    return record.role
 
 
 def require_token(role: str):

@@ -5,6 +5,7 @@ from collections.abc import Mapping
 
 from layers.layerdefs import Layer
 from layers.store import MAX_K, MAX_LIMIT
+from web.openapi_history import history_paths
 from web.openapi_more import more_paths
 
 _ERROR = {"$ref": "#/components/responses/Error"}
@@ -142,6 +143,6 @@ def openapi_document(layers: Mapping[str, Layer]) -> dict:
         "openapi": "3.0.3",
         "info": {"title": "Yizhan 驿站 API", "version": "1.0.0",
                  "description": "Nearest help for migrant workers. Coordinates WGS-84 [lon, lat]; distances in geodesic metres."},
-        "paths": {**_paths(layer_ids), **more_paths()},
+        "paths": {**_paths(layer_ids), **more_paths(), **history_paths()},
         "components": _components(layer_ids),
     }

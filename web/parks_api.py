@@ -15,7 +15,7 @@ from layers.parks import (
     utc_now,
 )
 from web import params
-from web.auth import require_token
+from web.auth import current_actor, require_token
 from web.parks import _check_rate, _park_links, park_store, scan_buffer, store
 
 bp = Blueprint("parks_api", __name__)
@@ -122,7 +122,7 @@ def api_resolve(report_id: int):
     verified = None
     try:
         station = store().get(report.station_id)
-        store().put(station.with_changes(verified_at=today))
+        store().put(station.with_changes(verified_at=today), actor=current_actor())
         verified = today
     except YizhanError as exc:
         if exc.status != 404:

@@ -49,7 +49,7 @@ EXTENSION = "yizhan.security"
 SMALL_BODY_MAX = 64 * 1024
 SMALL_WRITES = frozenset({
     "parks_api.api_report", "parks_api.api_put_park", "parks_api.api_resolve",
-    "api.create_station", "api.replace_station", "api.patch_station",
+    "api.create_station", "api.replace_station", "api.patch_station", "history_api.revert_station",
     "parks.report_from_park", "parks.report_from_station",
 })
 RATE_LIMITED = frozenset({"planner.plan_coverage", "planner.plan_sites", "planner.planner_page"})

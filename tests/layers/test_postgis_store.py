@@ -65,7 +65,7 @@ def test_upgrade_creates_postgis_in_a_plain_database_once(pg_cluster):
         assert upgrade(url) == [v for v, _ in migrations()]
         assert upgrade(url) == []
         assert _sql(url, "SELECT extname FROM pg_extension WHERE extname = 'postgis'") == [("postgis",)]
-        assert [r[0] for r in _sql(url, "SELECT version FROM schema_migrations ORDER BY 1")] == ["0001"]
+        assert [r[0] for r in _sql(url, "SELECT version FROM schema_migrations ORDER BY 1")] == ["0001", "0002", "0003"]
     finally:
         pg_cluster.drop_database("plain_upgrade")
 
@@ -190,7 +190,8 @@ def test_import_counts_like_the_embedded_store(postgis_url, layers, tmp_path):
     pg = PostgisStore(postgis_url, layers, seed=batch[:5])
     embedded = EmbeddedStore(tmp_path, layers, seed=batch[:5])
     a, b = pg.import_rows(dupes), embedded.import_rows(dupes)
-    assert (a.inserted, a.updated, a.ids) == (b.inserted, b.updated, b.ids) == (25, 6, tuple(s.id for s in dupes))
+    assert (a.inserted, a.updated, a.unchanged, a.ids) == (b.inserted, b.updated, b.unchanged, b.ids) \
+        == (25, 2, 4, tuple(s.id for s in dupes))
     assert pg.get(batch[3].id).name == "第二版"
     with pytest.raises(Conflict):
         pg.put(batch[0], create_only=True)
@@ -209,7 +210,7 @@ def test_bulk_import_rebuilds_the_indexes(postgis_url, layers, monkeypatch):
     store = PostgisStore(postgis_url, layers, seed=batch[:10])
     before = _sql(postgis_url, "SELECT indexdef FROM pg_indexes WHERE tablename = 'stations' ORDER BY 1")
     result = store.import_rows(batch[5:])
-    assert (result.inserted, result.updated) == (590, 5)
+    assert (result.inserted, result.updated, result.unchanged) == (590, 0, 5)
     assert _sql(postgis_url, "SELECT indexdef FROM pg_indexes WHERE tablename = 'stations' ORDER BY 1") == before
     target = next(s for s in batch[300:] if s.status != "removed")
     assert store.nearest(NearestQuery(lon=target.lon, lat=target.lat, k=1))[0].station == target

@@ -185,6 +185,8 @@ def test_import_is_all_or_nothing(fresh, layers):
     with pytest.raises(RuntimeError):
         fresh.import_rows(broken())
     assert fresh.count() == 10
-    result = fresh.import_rows(stations[5:50])
-    assert (result.inserted, result.updated) == (40, 5)
+    renamed = stations[5].with_changes(name="改了名")
+    result = fresh.import_rows([renamed, *stations[6:50]])
+    assert (result.inserted, result.updated, result.unchanged) == (40, 1, 4)
     assert fresh.count() == 50
+    assert fresh.get(renamed.id) == renamed
