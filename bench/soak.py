@@ -45,6 +45,7 @@ def soak(minutes: float, stations: int, connections: int) -> dict:
             pids = server.worker_pids()
             samples = [(0.0, rss_mb(pids))]
             totals = {"requests": 0, "errors": 0}
+            p99s: dict[str, list[float]] = {}
             worst_p99 = 0.0
             started = time.monotonic()
             end = started + minutes * 60
@@ -55,12 +56,13 @@ def soak(minutes: float, stations: int, connections: int) -> dict:
                 totals["requests"] += r["requests"]
                 totals["errors"] += r["errors"]
                 worst_p99 = max(worst_p99, r["p99_ms"])
+                p99s.setdefault(path or "/api/v1/nearest", []).append(r["p99_ms"])
                 samples.append((time.monotonic() - started, rss_mb(pids)))
                 i += 1
             alive = server.worker_pids()
             log(f"{totals['requests']} requests, {totals['errors']} errors, workers {sorted(pids)} -> {sorted(alive)}")
         return {"minutes": minutes, "stations": stations, "connections": connections, "samples": samples,
-                "elapsed_s": time.monotonic() - started, "worst_p99": worst_p99, "replaced": set(pids) != set(alive),
+                "elapsed_s": time.monotonic() - started, "worst_p99": worst_p99, "p99s": p99s, "replaced": set(pids) != set(alive),
                 **totals}
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
@@ -79,7 +81,10 @@ def report(r: dict) -> str:
              "",
              (f"- {r['requests']} requests in {r['elapsed_s']:.0f} s ({r['requests'] / r['elapsed_s']:.0f}/s), "
               f"**{r['errors']} errors**, worst round p99 {r['worst_p99']:.1f} ms; workers replaced: {r['replaced']}"),
-             f"- worker RSS (MB) growth from the 3rd sample to the last, worst worker: {growth:+.1f} MB", "",
+             f"- worker RSS (MB) growth from the 3rd sample to the last, worst worker: {growth:+.1f} MB",
+             "- p99 per 10-s round, median / worst: " + "; ".join(
+                 f"`{path}` {sorted(v)[len(v) // 2]:.1f} / {max(v):.1f} ms" for path, v in r.get("p99s", {}).items()),
+             "",
              "| t (s) | " + " | ".join(f"worker {i + 1}" for i in range(len(pids))) + " |",
              "|---|" + "---|" * len(pids)]
     step = max(1, len(samples) // 12)

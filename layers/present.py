@@ -49,7 +49,7 @@ def station_answer(station: Station, at: datetime, distance_m: float | None = No
     return station.to_feature(extra)
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=4096)  # ~1 kB an entry: a few MB per worker (65,536 entries grew a worker by 60 MB)
 def _nav(lon: float, lat: float, name: str, address: str | None) -> tuple[tuple[str, str], ...]:
     """Navigation links depend on the station alone: computed once per station (as an immutable tuple)."""
     return tuple(nav_links(lon, lat, name, address).items())
