@@ -17,6 +17,7 @@ from web.auth import init_auth
 from web.cli import register_cli
 from web.config import DEFAULTS, check_config
 from web.errors import register_error_handlers
+from web.jsonio import FastJSONProvider
 from web.parks import init_parks
 from web.security import init_security
 
@@ -24,6 +25,7 @@ from web.security import init_security
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """The Flask app: defaults, then YIZHAN_* environment variables, then `config`."""
     app = Flask(__name__, static_folder=None)
+    app.json = FastJSONProvider(app)
     app.config.from_mapping(DEFAULTS)
     app.config.from_prefixed_env("YIZHAN")
     if config:

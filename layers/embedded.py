@@ -7,6 +7,7 @@ next read and fold the changed rows into their own index.
 """
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import sqlite3
@@ -33,6 +34,7 @@ from layers.store import Hit, ImportResult, NearestQuery, Page, StationStore
 
 LOGGER = logging.getLogger(__name__)
 DB_NAME = "yizhan.sqlite3"
+RECORD_CACHE = 20_000  # Station records kept in memory per process (a few tens of MB)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS stations (
@@ -125,6 +127,10 @@ class EmbeddedStore(StationStore):
             raise StoreUnavailable(f"cannot open the embedded store at {self.path}: {exc}") from exc
         self._lock = threading.RLock()
         self._index = SphereIndex(layers)
+        # Station records already read, by id (insertion order = age). Filled only from committed
+        # rows under self._lock; emptied on every write of this process and whenever another
+        # process's commit is seen (data_version), so it never answers with an old record.
+        self._records: dict[str, Station] = {}
         self._reload()
         if seed is not None and self.count() == 0:
             result = self.import_rows(seed, actor="seed")
@@ -133,6 +139,7 @@ class EmbeddedStore(StationStore):
     # ---- index upkeep -------------------------------------------------------------
     def _reload(self) -> None:
         with self._lock:
+            self._records.clear()
             self._rev = self._current_rev()
             self._version = self._data_version()
             rows = self._db.execute("SELECT id, layer, lon, lat, props FROM stations ORDER BY id")
@@ -151,6 +158,7 @@ class EmbeddedStore(StationStore):
             if version == self._version:
                 return
             self._version = version
+            self._records.clear()
             rows = self._db.execute(
                 "SELECT id, layer, lon, lat, props FROM stations WHERE rev > ?", (self._rev,)
             ).fetchall()
@@ -174,13 +182,29 @@ class EmbeddedStore(StationStore):
         return [Hit(stations[sid], d) for d, sid in pairs if sid in stations]
 
     def _fetch(self, ids: list[str]) -> dict[str, Station]:
-        if not ids:
-            return {}
-        marks = ",".join("?" * len(ids))
+        """Stations by id (absent ids left out); call with self._lock held, after _refresh()."""
+        records = self._records
+        found: dict[str, Station] = {}
+        missing = []
+        for sid in ids:
+            station = records.get(sid)
+            if station is None:
+                missing.append(sid)
+            else:
+                found[sid] = station
+        if not missing:
+            return found
+        marks = ",".join("?" * len(missing))
         rows = self._db.execute(
-            f"SELECT id, layer, lon, lat, props FROM stations WHERE id IN ({marks})", ids
+            f"SELECT id, layer, lon, lat, props FROM stations WHERE id IN ({marks})", missing
         ).fetchall()
-        return {row[0]: _row_to_station(row) for row in rows}
+        if len(records) + len(rows) > RECORD_CACHE:
+            for sid in list(itertools.islice(records, RECORD_CACHE // 10 + len(rows))):
+                del records[sid]  # the oldest tenth goes
+        for row in rows:
+            station = _row_to_station(row)
+            found[row[0]] = records[row[0]] = station
+        return found
 
     def nearest(self, query: NearestQuery) -> list[Hit]:
         self._check_layers(query.layers)
@@ -207,6 +231,7 @@ class EmbeddedStore(StationStore):
 
     def get(self, station_id: str) -> Station:
         with self._lock:
+            self._refresh()
             found = self._fetch([station_id])
         if station_id not in found:
             raise StationNotFound(f"no station with id {station_id!r}", parameter="id")
@@ -250,8 +275,10 @@ class EmbeddedStore(StationStore):
                     self._db.execute("UPDATE meta SET value=? WHERE key='rev'", (str(rev),))
                     result = work(self._db, rev, utc_text(utc_now()))
                     self._db.execute("COMMIT")
+                    self._records.clear()
                 except BaseException:
                     self._db.execute("ROLLBACK")
+                    self._records.clear()  # in case the work read rows it then rolled back
                     raise
             except sqlite3.Error as exc:
                 raise StoreUnavailable(f"embedded store write failed: {exc}") from exc

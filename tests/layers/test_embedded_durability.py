@@ -78,3 +78,22 @@ def test_second_process_sees_writes(tmp_path, layers):
     assert all(h.station.id != "fresh-1" for h in b.nearest(NearestQuery(lon=120.0, lat=30.0, k=1)))
     a.close()
     b.close()
+
+
+def test_records_read_before_another_process_writes_are_not_served_again(tmp_path, layers):
+    """Each store keeps the records it read; a change committed by another store must still show."""
+    stations = random_stations(layers, 200, seed=5)
+    a = EmbeddedStore(tmp_path, layers, seed=stations)
+    b = EmbeddedStore(tmp_path, layers)
+    target = stations[3]
+    q = NearestQuery(lon=target.lon, lat=target.lat, k=1)
+    assert b.get(target.id).name == target.name          # b has read (and kept) the record
+    assert b.nearest(q)[0].station.name == target.name
+    a.put(target.with_changes(name="新名字"))
+    assert b.get(target.id).name == "新名字"
+    assert b.nearest(q)[0].station.name == "新名字"
+    b.put(target.with_changes(name="又改了"))             # and a write of its own
+    assert b.get(target.id).name == "又改了"
+    assert a.nearest(q)[0].station.name == "又改了"
+    a.close()
+    b.close()
