@@ -12,7 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from layers.factory import open_store
 from layers.layerdefs import load_layers
 from layers.seed import SAMPLE_STATIONS
-from web import api, assets, geocode_api, history_api, meta, pages, planner
+from web import api, assets, geocode_api, history_api, meta, ogc, pages, planner
 from web.auth import init_auth
 from web.cli import register_cli
 from web.config import DEFAULTS, check_config
@@ -39,7 +39,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         layers, settings["data_dir"], settings["database_url"], settings["read_urls"],
         seed_path=SAMPLE_STATIONS if settings["seed"] else None,
     )
-    for blueprint in (api.bp, meta.bp, geocode_api.bp, pages.bp, assets.bp, planner.bp, history_api.bp):
+    for blueprint in (api.bp, meta.bp, geocode_api.bp, pages.bp, assets.bp, planner.bp, history_api.bp, ogc.bp):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
     register_cli(app)
