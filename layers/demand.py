@@ -94,8 +94,10 @@ def _feature_row(k: int, feature: Any, param: str, weighted: bool) -> tuple[str,
     where = f"{param}.features[{k}]"
     if not isinstance(feature, dict) or feature.get("type") != "Feature":
         raise InvalidQuery(f"{where} must be a GeoJSON Feature", param)
-    geometry = feature.get("geometry") or {}
-    coords = geometry.get("coordinates") if isinstance(geometry, dict) else None
+    geometry = feature.get("geometry")
+    if not isinstance(geometry, dict):  # e.g. a bare [lon, lat] list: 400, not a 500
+        geometry = {}
+    coords = geometry.get("coordinates")
     if geometry.get("type") != "Point" or not isinstance(coords, list) or len(coords) < 2:
         raise InvalidQuery(f"{where}: geometry must be a Point [lon, lat]", param)
     props = feature.get("properties") or {}

@@ -20,7 +20,7 @@ PHONE_RE = re.compile(r"^\+?[0-9][0-9 ()\-]{1,30}([,;/] ?\+?[0-9][0-9 ()\-]{1,30
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 TEXT_LIMITS = {"name": 120, "name_en": 200, "address": 300, "operator": 200, "source": 200}
 # Fields a query answer adds; a client may send them back (e.g. PUT of a fetched feature).
-READ_ONLY = frozenset({"distance_m", "open_now", "nav", "id", "layer_name", "flags"})
+READ_ONLY = frozenset({"distance_m", "open_now", "hours_today", "next_open", "nav", "id", "layer_name", "flags"})
 
 
 @dataclass(frozen=True)
@@ -153,7 +153,7 @@ def validate_station(
     if unknown:
         raise _fail(unknown[0], "is not a station property")
     layer_id = props.get("layer")
-    if layer_id not in layers:
+    if not isinstance(layer_id, str) or layer_id not in layers:  # a list or object is no key: 400, not a 500
         raise _fail("layer", f"unknown layer {layer_id!r}; known: {', '.join(layers)}")
     layer = layers[layer_id]
     services = _word_list(props, "services")

@@ -35,7 +35,7 @@ def _hours_summary(spec: str | None, status: str, at: datetime) -> dict[str, Any
     next_open = None
     if open_now is False and status == "open":
         moment = hours.next_open(at)
-        next_open = moment.isoformat(timespec="minutes") if moment else None
+        next_open = moment.isoformat(timespec="seconds") if moment else None  # RFC 3339 needs the seconds
     return {"open_now": open_now, "hours_today": tuple(spans), "next_open": next_open}
 
 

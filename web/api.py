@@ -62,8 +62,9 @@ def stations():
     offset = params.integer(args, "offset", 0, 10**9, 0)
     page = store().in_bbox(bbox, layers, limit, offset)
     features = [s.to_feature() for s in page.stations]
-    links = [{"rel": "self", "type": "application/geo+json", "href": request.url}]
     kept = {k: v for k, v in args.items() if k not in ("offset",)}
+    links = [{"rel": "self", "type": "application/geo+json",  # url_for percent-encodes: request.url may not
+              "href": url_for("api.stations", _external=True, **kept, **({"offset": offset} if offset else {}))}]
     if offset + len(features) < page.number_matched:
         links.append({"rel": "next", "type": "application/geo+json",
                       "href": url_for("api.stations", _external=True, **kept, offset=offset + limit)})
@@ -100,7 +101,8 @@ def _json_body() -> dict:
 def _feature_in_crs(feature: dict) -> dict:
     """The feature with its point converted from the `crs` parameter to WGS-84."""
     source = params.crs(request.args)
-    coords = (feature.get("geometry") or {}).get("coordinates")
+    geometry = feature.get("geometry")
+    coords = geometry.get("coordinates") if isinstance(geometry, dict) else None  # not a dict: 400 later
     if source != "wgs84" and isinstance(coords, list) and len(coords) >= 2:
         try:
             lon, lat = to_wgs84(float(coords[0]), float(coords[1]), source)
@@ -140,7 +142,10 @@ def replace_station(station_id: str):
 def patch_station(station_id: str):
     current = store().get(station_id).to_feature()
     patch = _feature_in_crs(_json_body())
-    props = {**current["properties"], **(patch.get("properties") or {})}
+    changes = patch.get("properties") or {}
+    if not isinstance(changes, dict):  # e.g. a list: 400 naming it, not a 500 from the merge
+        raise InvalidStation("properties: must be an object", "properties")
+    props = {**current["properties"], **changes}
     merged = {"type": "Feature", "geometry": patch.get("geometry") or current["geometry"], "properties": props}
     new = station_from_feature(merged, store().layers, station_id=station_id)
     store().put(new, actor=current_actor())

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, jsonify, make_response, request
 from werkzeug.exceptions import HTTPException
 
 from layers.errors import YizhanError
@@ -25,6 +25,15 @@ def error_response(status: int, code: str, message: str, parameter: str | None =
     response.status_code = status
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="yizhan"'
+    return response
+
+
+def _with_exception_headers(response, exc: HTTPException):
+    """Keep the headers the HTTP error carries (405's Allow, RFC 9110), not its Content-Type."""
+    response = make_response(response)
+    for name, value in exc.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
     return response
 
 
@@ -53,10 +62,10 @@ def register_error_handlers(app: Flask) -> None:
                 error_page,  # pages answer people with a page in their language
             )
 
-            return error_page(status, "http", None, message)
+            return _with_exception_headers(error_page(status, "http", None, message), exc)
         if status == 404:
             message = f"no such resource: {request.path[:200]}"
-        return error_response(status, _HTTP_CODES.get(status, "error"), message)
+        return _with_exception_headers(error_response(status, _HTTP_CODES.get(status, "error"), message), exc)
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):

@@ -1,148 +1,188 @@
-"""The OpenAPI 3.0 document of what this service implements of the contract."""
+"""The OpenAPI 3.0 document of what this service implements of the contract (`/openapi.json`).
+
+Every path, parameter, request body, answer and error is described as the server really
+behaves; tests/web/test_schemathesis.py runs schemathesis against the live server to keep it so.
+Parks, reports and the planner are in `web.openapi_more`, history/revert in `web.openapi_history`.
+"""
 from __future__ import annotations
 
 from collections.abc import Mapping
 
 from layers.layerdefs import Layer
 from layers.store import MAX_K, MAX_LIMIT
+from web.api import MAX_RADIUS_M
+from web.geocode_api import MAX_QUERY_CHARS
 from web.openapi_history import history_paths
 from web.openapi_more import more_paths
+from web.openapi_schemas import (
+    CRS,
+    DATE_TIME,
+    STATION_ID,
+    common_schemas,
+    errors,
+    park_schemas,
+    ref,
+    responses,
+    station_schemas,
+)
 
-_ERROR = {"$ref": "#/components/responses/Error"}
+_NUMBER = r"\s*[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?\s*"
+EDITOR = [{"bearer": []}]
 
 
-def _param(name: str, schema: dict, description: str, required: bool = False, where: str = "query") -> dict:
+def param(name: str, schema: dict, description: str, required: bool = False, where: str = "query") -> dict:
+    """One parameter object."""
     return {"name": name, "in": where, "required": required, "schema": schema, "description": description}
+
+
+def body(schema: dict, description: str = "", media: str = "application/json") -> dict:
+    """A required request body of one media type."""
+    return {"required": True, "description": description, "content": {media: {"schema": schema}}}
+
+
+def answer(schema: dict, description: str, media: str = "application/json", headers: dict | None = None) -> dict:
+    """A response with one media type."""
+    out = {"description": description, "content": {media: {"schema": schema}}}
+    return {**out, "headers": headers} if headers else out
+
+
+def word_list(words: list[str]) -> dict:
+    """A comma-separated list of these words (blank entries ignored), as the server reads it."""
+    alternatives = "|".join(sorted(words, key=len, reverse=True))
+    item = rf"\s*({alternatives})?\s*"
+    return {"type": "string", "pattern": f"^{item}(,{item})*$"}
 
 
 def _point_params() -> list[dict]:
     return [
-        _param("lat", {"type": "number", "minimum": -90, "maximum": 90}, "latitude in `crs`", True),
-        _param("lon", {"type": "number", "minimum": -180, "maximum": 180}, "longitude in `crs`", True),
-        _param("crs", {"type": "string", "enum": ["wgs84", "gcj02", "bd09"], "default": "wgs84"},
-               "coordinate system of lat/lon; converted to WGS-84 before use"),
+        param("lat", {"type": "number", "minimum": -90, "maximum": 90}, "latitude in `crs`", True),
+        param("lon", {"type": "number", "minimum": -180, "maximum": 180}, "longitude in `crs`", True),
+        param("crs", CRS, "coordinate system of lat/lon; converted to WGS-84 before use (shifts apply inside China)"),
     ]
 
 
-def _components(layer_ids: list[str]) -> dict:
-    error = {"type": "object", "required": ["error"], "properties": {"error": {
-        "type": "object", "required": ["code", "message"],
-        "properties": {"code": {"type": "string"}, "message": {"type": "string"},
-                       "parameter": {"type": "string"}}}}}
-    station_props = {
-        "type": "object", "required": ["name", "layer"],
-        "properties": {
-            "name": {"type": "string"}, "name_en": {"type": "string", "nullable": True},
-            "layer": {"type": "string", "enum": layer_ids},
-            "address": {"type": "string", "nullable": True},
-            "adcode": {"type": "string", "pattern": "^[1-8][0-9]{5}$", "nullable": True},
-            "phone": {"type": "string", "nullable": True},
-            "hours": {"type": "string", "nullable": True, "description": "OpenStreetMap opening_hours"},
-            "services": {"type": "array", "items": {"type": "string"}},
-            "access": {"type": "string", "enum": ["open", "staff", "scan_qr", "app_login"]},
-            "status": {"type": "string", "enum": ["open", "temporarily_closed", "removed"]},
-            "origins": {"type": "array", "items": {"type": "string", "pattern": "^[1-8][0-9]{5}$"}},
-            "items": {"type": "array", "items": {"type": "string"}},
-            "operator": {"type": "string", "nullable": True}, "source": {"type": "string", "nullable": True},
-            "verified_at": {"type": "string", "format": "date", "nullable": True},
-            "distance_m": {"type": "number", "description": "geodesic metres on WGS-84 (query answers)"},
-            "open_now": {"type": "boolean", "nullable": True, "description": "Asia/Shanghai time"},
-            "hours_today": {"type": "array", "nullable": True, "items": {"type": "string"}},
-            "next_open": {"type": "string", "nullable": True, "format": "date-time"},
-            "nav": {"type": "object", "properties": {k: {"type": "string"} for k in ("amap", "baidu", "tencent")}},
-        },
-    }
-    feature = {"type": "object", "required": ["type", "id", "geometry", "properties"], "properties": {
-        "type": {"type": "string", "enum": ["Feature"]}, "id": {"type": "string"},
-        "geometry": {"type": "object", "required": ["type", "coordinates"], "properties": {
-            "type": {"type": "string", "enum": ["Point"]},
-            "coordinates": {"type": "array", "minItems": 2, "maxItems": 2, "items": {"type": "number"},
-                            "description": "[lon, lat] WGS-84"}}},
-        "properties": {"$ref": "#/components/schemas/StationProperties"}}}
-    collection = {"type": "object", "required": ["type", "features", "numberReturned"], "properties": {
-        "type": {"type": "string", "enum": ["FeatureCollection"]},
-        "features": {"type": "array", "items": {"$ref": "#/components/schemas/Station"}},
-        "numberReturned": {"type": "integer"}, "numberMatched": {"type": "integer"},
-        "timeStamp": {"type": "string", "format": "date-time"},
-        "links": {"type": "array", "items": {"type": "object"}}}}
-    return {
-        "schemas": {"Error": error, "StationProperties": station_props, "Station": feature,
-                    "StationCollection": collection},
-        "responses": {"Error": {"description": "error in the contract's form",
-                                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}},
-        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-    }
+_CRS_PARAM = param("crs", CRS, "coordinate system of the body's point; converted to WGS-84")
+_AT = param("at", DATE_TIME, "judge open_now/hours_today/next_open at this time (naive: Asia/Shanghai); default now")
+_STATION_ID = {**param("station_id", STATION_ID, "station id", True, "path"), "example": "rp-520102-0008"}
 
 
-def _json(schema_ref: str, description: str, media: str = "application/json") -> dict:
-    return {"description": description,
-            "content": {media: {"schema": {"$ref": f"#/components/schemas/{schema_ref}"}}}}
-
-
-def _paths(layer_ids: list[str]) -> dict:
-    layer = _param("layer", {"type": "string"}, f"comma-separated layers: {', '.join(layer_ids)}")
-    errors = {"400": _ERROR, "503": _ERROR}
-    write_errors = {"400": _ERROR, "401": _ERROR, "403": _ERROR, "404": _ERROR, "409": _ERROR, "503": _ERROR}
-    body = {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Station"}}}}
-    station_id = _param("station_id", {"type": "string"}, "station id", True, "path")
+def _station_paths(layer_ids: list[str], services: list[str]) -> dict:
+    layer = param("layer", word_list(layer_ids), "comma-separated layers (default: all)")
+    station = answer(ref("Station"), "the station as stored")
     return {
         "/api/v1/nearest": {"get": {
-            "summary": "the k nearest matching stations, nearest first (geodesic, WGS-84)",
+            "summary": "the k nearest matching stations, nearest first (geodesic on WGS-84, ties by id)",
             "parameters": _point_params() + [
-                _param("k", {"type": "integer", "minimum": 1, "maximum": MAX_K, "default": 5}, "how many"),
-                layer, _param("service", {"type": "string"}, "comma-separated service words; all must be offered"),
-                _param("open_now", {"type": "string", "enum": ["0", "1", "true", "false"]}, "only stations open now"),
-                _param("radius_m", {"type": "number", "minimum": 0}, "only within this many metres"),
-                _param("origin", {"type": "string", "pattern": "^[1-8][0-9]{5}$"}, "serving this home county"),
-                _param("at", {"type": "string", "format": "date-time"}, "judge open_now at this time (default now)"),
+                param("k", {"type": "integer", "minimum": 1, "maximum": MAX_K, "default": 5}, "how many"),
+                layer, param("service", word_list(services),
+                             "comma-separated service words, all offered (words of the chosen layers)"),
+                param("open_now", {"type": "string", "enum": ["1", "0", "true", "false", "yes", "no", "on", "off"]},
+                      "only stations open now (or at `at`)"),
+                param("radius_m", {"type": "number", "minimum": 0, "maximum": MAX_RADIUS_M},
+                      "only within this many geodesic metres"),
+                param("origin", {"type": "string", "pattern": r"^\s*([1-8][0-9]{5})?\s*$"},
+                      "only stations serving this home county (6-digit adcode)"),
+                _AT,
             ],
-            "responses": {"200": _json("StationCollection", "stations"), **errors}}},
+            "responses": {"200": answer(ref("NearestCollection"), "stations, nearest first"), **errors(503)}}},
         "/api/v1/stations": {
-            "get": {"summary": "stations in a bounding box, by id, paged",
-                    "parameters": [_param("bbox", {"type": "string"}, "minlon,minlat,maxlon,maxlat (WGS-84)"), layer,
-                                   _param("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 100}, "page size"),
-                                   _param("offset", {"type": "integer", "minimum": 0, "default": 0}, "start")],
-                    "responses": {"200": _json("StationCollection", "stations", "application/geo+json"), **errors}},
-            "post": {"summary": "create a station", "security": [{"bearer": []}],
-                     "parameters": [_point_params()[2]], "requestBody": body,
-                     "responses": {"201": _json("Station", "created"), **write_errors}}},
+            "get": {"summary": "stations in a bounding box (default: everywhere), ordered by id, paged",
+                    "parameters": [
+                        param("bbox", {"type": "string", "pattern": f"^{_NUMBER}(,{_NUMBER}){{3}}$"},
+                              "minlon,minlat,maxlon,maxlat in WGS-84 degrees, min <= max"),
+                        layer,
+                        param("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 100},
+                              "page size"),
+                        param("offset", {"type": "integer", "minimum": 0, "maximum": 10**9, "default": 0}, "start")],
+                    "responses": {"200": answer(ref("StationPage"), "a page of stations", "application/geo+json"),
+                                  **errors(503)}},
+            "post": {"summary": "create a station (editor token)", "security": EDITOR, "parameters": [_CRS_PARAM],
+                     "requestBody": body(ref("StationInput")),
+                     "responses": {"201": answer(ref("Station"), "created", headers={"Location": {
+                         "required": True, "schema": {"type": "string", "format": "uri"},
+                         "description": "the new station's URL"}}),
+                         **errors(401, 403, 409, 413, 503)}}},
         "/api/v1/stations/{station_id}": {
-            "get": {"summary": "one station", "parameters": [station_id],
-                    "responses": {"200": _json("Station", "the station", "application/geo+json"), "404": _ERROR}},
-            "put": {"summary": "replace (or create) a station", "security": [{"bearer": []}],
-                    "parameters": [station_id, _point_params()[2]], "requestBody": body,
-                    "responses": {"200": _json("Station", "replaced"), "201": _json("Station", "created"), **write_errors}},
-            "patch": {"summary": "change some properties", "security": [{"bearer": []}],
-                      "parameters": [station_id, _point_params()[2]], "requestBody": body,
-                      "responses": {"200": _json("Station", "changed"), **write_errors}},
-            "delete": {"summary": "delete a station", "security": [{"bearer": []}], "parameters": [station_id],
-                       "responses": {"204": {"description": "deleted"}, **write_errors}}},
+            "get": {"summary": "one station, with open_now, today's hours and navigation links",
+                    "parameters": [_STATION_ID, _AT],
+                    "responses": {"200": answer(ref("StationAnswer"), "the station", "application/geo+json"),
+                                  **errors(404, 503)}},
+            "put": {"summary": "replace (or create) a station (editor token)", "security": EDITOR,
+                    "parameters": [_STATION_ID, _CRS_PARAM],
+                    "requestBody": body(ref("StationReplace"), "the body's id, when given, must equal the URL's"),
+                    "responses": {"200": station, "201": answer(ref("Station"), "created"),
+                                  **errors(401, 403, 413, 503)}},
+            "patch": {"summary": "change some properties and/or the point (editor token)", "security": EDITOR,
+                      "parameters": [_STATION_ID, _CRS_PARAM], "requestBody": body(ref("StationPatch")),
+                      "responses": {"200": station, **errors(401, 403, 404, 413, 503)}},
+            "delete": {"summary": "delete a station (editor token)", "security": EDITOR, "parameters": [_STATION_ID],
+                       "responses": {"204": {"description": "deleted"}, **errors(401, 403, 404, 503)}}},
+    }
+
+
+def _meta_paths() -> dict:
+    layer = {"type": "object", "required": ["id", "name", "colour", "icon", "services"], "properties": {
+        "id": {"type": "string"}, "name": {"$ref": "#/components/schemas/Names"},
+        "short_name": {"$ref": "#/components/schemas/Names"}, "description": {"$ref": "#/components/schemas/Names"},
+        "colour": {"type": "string", "pattern": "^#[0-9a-fA-F]{6}$"}, "icon": {"type": "string"},
+        "default_radius_m": {"type": "number"}, "coverage_radius_m": {"type": "number"},
+        "has_origins": {"type": "boolean"}, "services": {"type": "array", "items": {
+            "type": "object", "required": ["id", "name"], "properties": {
+                "id": {"type": "string"}, "name": {"$ref": "#/components/schemas/Names"}}}}}}
+    place = {"type": "object", "required": ["name", "adcode", "level", "lon", "lat"], "properties": {
+        "name": {"type": "string"}, "adcode": {"type": "string"},
+        "level": {"type": "string", "enum": ["province", "prefecture", "county"]},
+        "province": {"type": "string", "nullable": True}, "lon": {"type": "number", "nullable": True},
+        "lat": {"type": "number", "nullable": True}, "aliases": {"type": "array", "items": {"type": "string"}},
+        "former_adcodes": {"type": "array", "items": {"type": "string"}}}}
+    health = {"type": "object", "required": ["status", "store"], "properties": {
+        "status": {"type": "string", "enum": ["ok", "unavailable"]},
+        "store": {"type": "object", "required": ["ok", "kind"], "properties": {
+            "ok": {"type": "boolean"}, "kind": {"type": "string"}, "stations": {"type": "integer"}}}}}
+    no_store = {"Cache-Control": {"required": True, "schema": {"type": "string", "enum": ["no-store"]},
+                                  "description": "never cached"}}
+    return {
+        "/api/v1/layers": {"get": {"summary": "layers with names (zh, en), colour, icon and service vocabulary",
+                                   "responses": {"200": answer({"type": "object", "required": ["layers"], "properties": {
+                                       "layers": {"type": "array", "items": layer}}}, "layers"), **errors()}}},
         "/api/v1/geocode": {"get": {
             "summary": "places by Chinese name (county, prefecture, province; short and old names) or adcode",
-            "parameters": [_param("q", {"type": "string", "maxLength": 50}, "a place name or 6-digit adcode", True),
-                           _param("limit", {"type": "integer", "minimum": 1, "maximum": 50, "default": 10}, "how many")],
-            "responses": {"200": {"description": "places, centres in WGS-84", "content": {"application/json": {
-                "schema": {"type": "object", "required": ["query", "places", "numberReturned"], "properties": {
-                    "query": {"type": "string"}, "crs": {"type": "string"}, "numberReturned": {"type": "integer"},
-                    "places": {"type": "array", "items": {"type": "object", "properties": {
-                        "name": {"type": "string"}, "adcode": {"type": "string"}, "level": {"type": "string"},
-                        "lon": {"type": "number"}, "lat": {"type": "number"}}}}}}}}},
-                "400": _ERROR}}},
-        "/api/v1/layers": {"get": {"summary": "layers with names, colour, icon and vocabulary",
-                                   "responses": {"200": {"description": "layers"}}}},
-        "/healthz": {"get": {"summary": "liveness with the store's state",
-                             "responses": {"200": {"description": "up"}, "503": {"description": "store unavailable"}}}},
-        "/openapi.json": {"get": {"summary": "this document", "responses": {"200": {"description": "OpenAPI 3.0"}}}},
+            "parameters": [param("q", {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_CHARS,
+                                       "pattern": r"\S"}, "a place name or 6-digit adcode", True),
+                           param("limit", {"type": "integer", "minimum": 1, "maximum": 50, "default": 10}, "how many")],
+            "responses": {"200": answer({"type": "object", "required": ["query", "crs", "places", "numberReturned"],
+                                         "properties": {"query": {"type": "string"},
+                                                        "crs": {"type": "string", "enum": ["wgs84"]},
+                                                        "numberReturned": {"type": "integer", "minimum": 0},
+                                                        "places": {"type": "array", "items": place}}},
+                                        "places, centres in WGS-84"), **errors()}}},
+        "/healthz": {"get": {"summary": "liveness, with the store's state",
+                             "responses": {"200": answer(health, "up", headers=no_store),
+                                           "503": answer(health, "the store is unavailable", headers=no_store),
+                                           **errors()}}},
+        "/openapi.json": {"get": {"summary": "this document (OpenAPI 3.0)",
+                                  "responses": {"200": answer({"type": "object", "required": ["openapi", "paths"]},
+                                                              "OpenAPI 3.0"), **errors()}}},
     }
 
 
 def openapi_document(layers: Mapping[str, Layer]) -> dict:
     """The OpenAPI 3.0.3 document for the implemented endpoints."""
     layer_ids = list(layers)
+    services = sorted({word for layer in layers.values() for word in layer.services})
+    names = {"type": "object", "required": ["zh", "en"], "properties": {"zh": {"type": "string"},
+                                                                         "en": {"type": "string"}}}
     return {
         "openapi": "3.0.3",
         "info": {"title": "Yizhan 驿站 API", "version": "1.0.0",
-                 "description": "Nearest help for migrant workers. Coordinates WGS-84 [lon, lat]; distances in geodesic metres."},
-        "paths": {**_paths(layer_ids), **more_paths(), **history_paths()},
-        "components": _components(layer_ids),
+                 "description": "Nearest help for migrant workers. Coordinates WGS-84 [lon, lat]; distances in "
+                                "geodesic metres. Every error is JSON: {\"error\": {code, message, parameter}}; "
+                                "a request holding a NUL character answers 400."},
+        "paths": {**_station_paths(layer_ids, services), **_meta_paths(), **more_paths(), **history_paths()},
+        "components": {
+            "schemas": {**common_schemas(), **station_schemas(layer_ids, services), **park_schemas(), "Names": names},
+            "responses": responses(),
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
+                                           "description": "a token with a role: reader, editor or admin"}},
+        },
     }

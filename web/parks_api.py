@@ -8,6 +8,7 @@ from flask import Blueprint, current_app, jsonify, request
 from layers.errors import InvalidQuery, YizhanError
 from layers.parks import (
     REPORT_STATUSES,
+    ReportNotFound,
     check_report,
     check_slug,
     park_from_feature,
@@ -19,6 +20,7 @@ from web.auth import current_actor, require_token
 from web.parks import _check_rate, _park_links, park_store, scan_buffer, store
 
 bp = Blueprint("parks_api", __name__)
+MAX_REPORT_ID = 2**63 - 1
 
 
 @bp.get("/api/v1/parks")
@@ -117,6 +119,8 @@ def api_reports():
 @bp.post("/api/v1/reports/<int:report_id>/resolve")
 @require_token("editor")
 def api_resolve(report_id: int):
+    if report_id > MAX_REPORT_ID:  # beyond a database integer: no such report (not an overflow and a 500)
+        raise ReportNotFound(f"no report with id {report_id}", "id")
     report = park_store().get_report(report_id)
     today = shanghai_date().isoformat()
     verified = None

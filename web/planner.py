@@ -29,6 +29,7 @@ from layers.demand import MAX_CANDIDATES, PointSet, TooLarge
 from layers.errors import InvalidQuery
 from layers.model import Station
 from layers.store import NearestQuery, StationStore, attribute_match, is_open_at
+from web import params
 
 LOGGER = logging.getLogger(__name__)
 bp = Blueprint("planner", __name__)
@@ -295,12 +296,14 @@ def _answer(collection: dict[str, Any], name: str) -> Response:
 
 @bp.post("/api/v1/plan/coverage")
 def plan_coverage():
+    params.reject_unknown(request.args, ("format",))
     body = _json_body(COMMON)
     return _answer(coverage_result(parse_setting(body)), "coverage")
 
 
 @bp.post("/api/v1/plan/sites")
 def plan_sites():
+    params.reject_unknown(request.args, ("format",))
     body = _json_body(COMMON + SITES_ONLY)
     return _answer(sites_result(body, parse_setting(body)), "sites")
 

@@ -145,7 +145,8 @@ def _add_headers(response: Response, state: dict[str, Any]) -> None:
 # ---- limits ----------------------------------------------------------------------------------
 def _refuse(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
     """The contract's JSON error on the API, a friendly page elsewhere; with `headers`."""
-    if request.path.startswith(("/api/", "/ogc")) or request.accept_mimetypes.best == "application/json":
+    if request.path.startswith(("/api/", "/ogc", "/healthz", "/openapi")) or \
+            request.accept_mimetypes.best == "application/json":
         response = error_response(status, code, message)
     else:
         from web.pages import (
