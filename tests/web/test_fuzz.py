@@ -50,6 +50,16 @@ ROUTES = {
     ("POST", "/p/{}/report"): (),
     ("POST", "/station/{}/report"): (),
     ("GET", "/static/{}"): ("v",),
+    ("GET", "/api/v1/stations/{}/history"): ("limit",),
+    ("POST", "/api/v1/stations/{}/revert"): (),
+    ("GET", "/ogc"): ("f",),
+    ("GET", "/ogc/conformance"): ("f",),
+    ("GET", "/ogc/api"): ("f",),
+    ("GET", "/ogc/collections"): ("f",),
+    ("GET", "/ogc/collections/{}"): ("f",),
+    ("GET", "/ogc/collections/{}/items"): ("bbox", "limit", "offset", "f"),
+    ("GET", "/ogc/collections/rest_station/items"): ("bbox", "limit", "offset", "f"),
+    ("GET", "/ogc/collections/rest_station/items/{}"): ("f",),
 }
 TEXT = st.one_of(st.sampled_from(PROBES), st.text(max_size=30),
                  st.from_regex(r"-?[0-9]{1,4}(\.[0-9]{1,6})?", fullmatch=True),
@@ -58,7 +68,8 @@ TEXT = st.one_of(st.sampled_from(PROBES), st.text(max_size=30),
 JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | TEXT,
                     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(TEXT, inner, max_size=4),
                     max_leaves=12)
-FIELDS = ["station_id", "kind", "note", "name", "layer", "type", "geometry", "properties", "demand", "radius_m", "p"]
+FIELDS = ["station_id", "kind", "note", "name", "layer", "type", "geometry", "properties", "demand", "radius_m", "p",
+          "seq"]
 BODY = st.one_of(JSON, st.dictionaries(st.sampled_from(FIELDS), JSON, max_size=5))
 
 
@@ -77,7 +88,7 @@ def fuzz_app(request, tmp_path_factory):
 def check(response, path: str) -> None:
     """No 5xx; API errors in the contract's form; no probe raw in a page."""
     assert response.status_code < 500, (path, response.status_code, response.get_data(as_text=True)[:300])
-    if path.startswith("/api/") and response.status_code >= 400:
+    if path.startswith(("/api/", "/ogc")) and response.status_code >= 400:
         body = response.get_json(silent=True)
         assert body and set(body) == {"error"}, (path, response.get_data(as_text=True)[:300])
         assert isinstance(body["error"]["code"], str) and isinstance(body["error"]["message"], str)
