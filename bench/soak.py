@@ -76,12 +76,15 @@ def report(r: dict) -> str:
     warm = samples[min(2, len(samples) - 1)]  # after the first rounds: caches filled
     last = samples[-1]
     growth = max((last[1].get(p, 0) - warm[1].get(p, 0)) for p in pids) if pids else 0.0
+    half = samples[len(samples) // 2]
+    late = max((last[1].get(p, 0) - half[1].get(p, 0)) for p in pids) if pids else 0.0
     lines = [(f"`python -m bench.soak --minutes {r['minutes']:g} --stations {r['stations']}` — {machine()}; "
               f"embedded store, {r['connections']} connections, 10-s rounds of nearest / nearest / `/p/<slug>` / static."),
              "",
              (f"- {r['requests']} requests in {r['elapsed_s']:.0f} s ({r['requests'] / r['elapsed_s']:.0f}/s), "
               f"**{r['errors']} errors**, worst round p99 {r['worst_p99']:.1f} ms; workers replaced: {r['replaced']}"),
-             f"- worker RSS (MB) growth from the 3rd sample to the last, worst worker: {growth:+.1f} MB",
+             (f"- worker RSS (MB) growth from the 3rd sample to the last, worst worker: {growth:+.1f} MB "
+              f"(caches filling); over the second half of the run: {late:+.1f} MB"),
              "- p99 per 10-s round, median / worst: " + "; ".join(
                  f"`{path}` {sorted(v)[len(v) // 2]:.1f} / {max(v):.1f} ms" for path, v in r.get("p99s", {}).items()),
              "",
