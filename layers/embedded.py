@@ -267,10 +267,13 @@ class EmbeddedStore(StationStore):
     def _write(self, work) -> object:
         """Run `work(db, rev, at)` in one IMMEDIATE transaction; the index follows on commit."""
         with self._lock:
-            self._refresh()
             try:
                 self._db.execute("BEGIN IMMEDIATE")
                 try:
+                    # fold in other processes' commits *after* taking the write lock: a commit that
+                    # slipped in between a refresh and BEGIN would otherwise be skipped for good
+                    # (self._rev jumps past it below). Two workers seeding one new file hit exactly that.
+                    self._refresh()
                     rev = self._current_rev() + 1
                     self._db.execute("UPDATE meta SET value=? WHERE key='rev'", (str(rev),))
                     result = work(self._db, rev, utc_text(utc_now()))

@@ -97,3 +97,33 @@ def test_records_read_before_another_process_writes_are_not_served_again(tmp_pat
     assert a.nearest(q)[0].station.name == "又改了"
     a.close()
     b.close()
+
+
+class _Interleaved(EmbeddedStore):
+    """Runs `between` (another store's write) right after this store's next refresh outside a
+    transaction: the moment a second process can commit before this one takes the write lock."""
+
+    between = None
+
+    def _refresh(self) -> None:
+        super()._refresh()
+        if self.between is not None and not self._db.in_transaction:
+            run, self.between = self.between, None
+            run()
+
+
+def test_a_commit_between_refresh_and_write_lock_is_not_skipped(tmp_path, layers):
+    """Two workers on one new file: b's write must not jump its revision past a's commit."""
+    stations = random_stations(layers, 300, seed=6)
+    a = EmbeddedStore(tmp_path, layers)
+    b = _Interleaved(tmp_path, layers)
+    b.between = lambda: a.import_rows(stations[:200])
+    b.import_rows(stations[200:])
+    if b.between is not None:  # the store never refreshes outside its write lock: a commits after
+        b.between()
+    visible = sorted(s.id for s in stations if s.status != "removed")
+    assert [s.id for s in b.in_bbox(None, limit=1000).stations] == visible
+    q = NearestQuery(lon=stations[0].lon, lat=stations[0].lat, k=1)
+    assert b.nearest(q)[0].station.id == a.nearest(q)[0].station.id
+    a.close()
+    b.close()
