@@ -7,9 +7,13 @@ _ERROR = {"description": "error in the contract's form",
           "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
 
 
-def _f_param() -> dict:
-    return {"name": "f", "in": "query", "required": False, "description": "json (default for clients) or html",
-            "schema": {"type": "string", "enum": ["json", "html"]}}
+def _common_params() -> list[dict]:
+    return [{"name": "f", "in": "query", "required": False,
+             "description": "json or html; when absent, by the Accept header (JSON unless text/html ranks higher)",
+             "schema": {"type": "string", "enum": ["json", "html"]}},
+            {"name": "lang", "in": "query", "required": False,
+             "description": "language of titles and pages: zh (default) or en; else by Accept-Language",
+             "schema": {"type": "string"}}]
 
 
 def _doc(summary: str, schema_ref: str, media: str = "application/json", params: list | None = None,
@@ -18,10 +22,10 @@ def _doc(summary: str, schema_ref: str, media: str = "application/json", params:
         media: {"schema": {"$ref": schema_ref}}, "text/html": {"schema": {"type": "string"}}}}}
     for code in errors:
         responses[code] = _ERROR
-    return {"get": {"summary": summary, "parameters": [*(params or []), _f_param()], "responses": responses}}
+    return {"get": {"summary": summary, "parameters": [*(params or []), *_common_params()], "responses": responses}}
 
 
-def ogc_openapi(collection_ids: list[str], server_url: str) -> dict:
+def ogc_openapi(collection_ids: list[str], server_url: str, default_limit: int, max_offset: int) -> dict:
     """OpenAPI 3.0.3 for the landing page, conformance, collections and their items."""
     collection_param = {"name": "collectionId", "in": "path", "required": True,
                         "schema": {"type": "string", "enum": collection_ids}}
@@ -32,9 +36,9 @@ def ogc_openapi(collection_ids: list[str], server_url: str) -> dict:
          "schema": {"type": "array", "minItems": 4, "maxItems": 4, "items": {"type": "number"}}},
         {"name": "limit", "in": "query", "required": False, "style": "form", "explode": False,
          "description": f"items per page; values above {MAX_LIMIT} are clamped",
-         "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 100}},
-        {"name": "offset", "in": "query", "required": False, "description": "items to skip",
-         "schema": {"type": "integer", "minimum": 0, "default": 0}},
+         "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": default_limit}},
+        {"name": "offset", "in": "query", "required": False, "description": "items to skip (next links carry it)",
+         "schema": {"type": "integer", "minimum": 0, "maximum": max_offset, "default": 0}},
     ]
     link = {"type": "object", "required": ["href", "rel"], "properties": {
         "href": {"type": "string"}, "rel": {"type": "string"}, "type": {"type": "string"},
