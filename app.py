@@ -16,6 +16,8 @@ from web import api, assets, geocode_api, history_api, meta, ogc, pages, planner
 from web.auth import init_auth
 from web.cli import register_cli
 from web.config import DEFAULTS, check_config
+from web.data_api import bp as data_api_bp
+from web.data_cli import register_data_cli
 from web.errors import register_error_handlers
 from web.jsonio import FastJSONProvider
 from web.parks import init_parks
@@ -42,7 +44,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     for blueprint in (api.bp, meta.bp, geocode_api.bp, pages.bp, assets.bp, planner.bp, history_api.bp, ogc.bp):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
+    app.register_blueprint(data_api_bp)  # POST /api/v1/import, GET /api/v1/export
     register_cli(app)
+    register_data_cli(app)  # flask stations import|export
     planner.register_plan_cli(app)
     init_parks(app)
     init_security(app)  # last: it wraps every registered blueprint's answers

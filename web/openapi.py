@@ -12,6 +12,7 @@ from layers.layerdefs import Layer
 from layers.store import MAX_K, MAX_LIMIT
 from web.api import MAX_RADIUS_M
 from web.geocode_api import MAX_QUERY_CHARS
+from web.openapi_data import data_paths
 from web.openapi_history import history_paths
 from web.openapi_more import more_paths
 from web.openapi_schemas import (
@@ -178,7 +179,7 @@ def openapi_document(layers: Mapping[str, Layer]) -> dict:
                  "description": "Nearest help for migrant workers. Coordinates WGS-84 [lon, lat]; distances in "
                                 "geodesic metres. Every error is JSON: {\"error\": {code, message, parameter}}; "
                                 "a request holding a NUL character answers 400."},
-        "paths": {**_station_paths(layer_ids, services), **_meta_paths(), **more_paths(), **history_paths()},
+        "paths": {**_station_paths(layer_ids, services), **_meta_paths(), **more_paths(), **history_paths(), **data_paths(layer_ids)},
         "components": {
             "schemas": {**common_schemas(), **station_schemas(layer_ids, services), **park_schemas(), "Names": names},
             "responses": responses(),

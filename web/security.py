@@ -207,7 +207,8 @@ class _ClientTag:
 def _log_line(response: Response, state: dict[str, Any]) -> None:
     started = g.get("yizhan_t0")
     ms = (time.perf_counter() - started) * 1000 if started is not None else -1.0
-    length = response.calculate_content_length()
+    # a streamed answer (exports) is never read here: that would buffer it whole in memory
+    length = None if response.is_streamed else response.calculate_content_length()
     path = _UNSAFE_LOG.sub("?", request.path[:200])  # no newlines or controls from the client in the log
     ACCESS_LOG.info("%s %s %d %.1fms %s client=%s", request.method[:10], path, response.status_code, ms,
                     "-" if length is None else length, state["client_tag"](request.remote_addr))

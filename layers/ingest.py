@@ -1,0 +1,194 @@
+"""Importing station files: read (layers.ingest_read), check every row (ingest_coords, ingest_check,
+ingest_dupes), report every problem, and write all or nothing through `StationStore.import_rows`.
+
+A row is rejected for: missing or unreadable coordinates, lat/lon probably swapped, a point outside
+China, an unknown layer, service words outside the layer's vocabulary, unreadable hours, any other
+field the model refuses, an id used twice in the file, and (unless allowed) a likely duplicate: the
+same name within 10 m of another row or of a stored station. If any row is rejected nothing is
+written. Re-importing the same rows writes nothing (the store skips unchanged rows).
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from layers.errors import InvalidQuery, YizhanError
+from layers.ingest_check import check_columns
+from layers.ingest_coords import SourceCrs, check_points, resolve_crs
+from layers.ingest_dupes import (
+    DUPLICATE_RADIUS_M,
+    duplicate_ids,
+    near_duplicates_in_file,
+    near_duplicates_in_store,
+)
+from layers.ingest_read import RawTable, gc_paused
+from layers.layerdefs import Layer
+from layers.model import ID_RE, STATION_FIELDS, Station
+from layers.store import StationStore
+
+LOGGER = logging.getLogger(__name__)
+MAX_REPORTED = 10_000  # rejected rows listed in one report (all are counted)
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+class ImportRejected(YizhanError):
+    """Some rows were rejected: nothing was written; `report` lists every one."""
+
+    status = 400
+    code = "import_rejected"
+
+    def __init__(self, report: ImportReport) -> None:
+        super().__init__(f"{report.rows_rejected} of {report.rows_read} rows rejected; nothing was written")
+        self.report = report
+
+    def to_dict(self) -> dict:
+        return {**super().to_dict(), "report": self.report.to_json()}
+
+
+@dataclass
+class ImportReport:
+    """What an import read, rejected (row, field, code, message) and wrote."""
+
+    format: str
+    crs: str
+    rows_read: int
+    position_kind: str = "line"
+    encoding: str | None = None
+    dry_run: bool = False
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+    written: bool = False
+    inserted: int | None = None
+    updated: int | None = None
+    unchanged: int | None = None
+
+    @property
+    def rows_rejected(self) -> int:
+        return len({entry[self.position_kind] for entry in self.rejected})
+
+    @property
+    def ok(self) -> bool:
+        return not self.rejected
+
+    def to_json(self, limit: int = MAX_REPORTED) -> dict[str, Any]:
+        """The report as the API answers it (at most `limit` rejection entries listed)."""
+        by_code: dict[str, int] = {}
+        for entry in self.rejected:
+            by_code[entry["code"]] = by_code.get(entry["code"], 0) + 1
+        return {
+            "format": self.format, "encoding": self.encoding, "crs": self.crs, "dry_run": self.dry_run,
+            "rows_read": self.rows_read, "rows_rejected": self.rows_rejected,
+            "rows_valid": self.rows_read - self.rows_rejected, "written": self.written,
+            "inserted": self.inserted, "updated": self.updated, "unchanged": self.unchanged,
+            "rejected_by_code": by_code, "rejected": self.rejected[:limit],
+            "rejected_truncated": len(self.rejected) > limit, "warnings": self.warnings,
+        }
+
+
+@dataclass
+class Checked:
+    """A checked table: the clean values of every row (WGS-84 lon/lat) and its report."""
+
+    values: dict[str, np.ndarray]
+    report: ImportReport
+
+    def stations(self) -> list[Station]:
+        """The rows as Station records (only meaningful when the report has no rejection)."""
+        return list(map(Station, *[self.values[name].tolist() for name in STATION_FIELDS]))
+
+
+def _entry(table: RawTable, ids: np.ndarray, row: int, field_name: str, code: str, message: str) -> dict:
+    sid = ids[row] if isinstance(ids[row], str) and ID_RE.match(ids[row]) else None
+    return {table.position_kind: int(table.positions[row]), "id": sid, "field": field_name, "code": code,
+            "message": message}
+
+
+def check_table(table: RawTable, layers: Mapping[str, Layer], *, crs: str | None = None, layer: str | None = None,
+                force_crs: bool = False, store: StationStore | None = None, allow_duplicates: bool = False,
+                progress: Progress | None = None) -> Checked:
+    """Check every row of `table`; `store` (when given) is searched for likely duplicates too."""
+    if layer is not None and layer not in layers:
+        raise InvalidQuery(f"unknown layer {layer!r}; known: {', '.join(layers)}", "layer")
+    source = resolve_crs(crs, table.file_crs, force_crs)
+    step = progress or (lambda stage, done, total: None)
+    n = len(table)
+    step("checking coordinates", 0, n)
+    lon, lat, issues = check_points(table.x, table.y, source)
+    issues += [(row, "geometry", "invalid_geometry", why) for row, why in table.geometry_errors.items()]
+    step("checking fields", 0, n)
+    values, found = check_columns(table.columns, n, layers, layer)
+    issues += found
+    values["lon"], values["lat"] = lon, lat
+    ids = values["id"]
+    id_ok = np.fromiter((isinstance(v, str) and bool(v) for v in ids), bool, n)
+    issues += [(row, "id", "duplicate_id", (f"id {ids[row]!r} is also on {table.position_kind} "
+                f"{table.positions[first]}")) for row, first in duplicate_ids(ids, id_ok)]
+    step("looking for duplicates", 0, n)
+    report = ImportReport(table.format, source.name, n, table.position_kind, table.encoding)
+    point_ok = np.isfinite(lon) & np.fromiter((v is not None for v in values["name"]), bool, n)
+    dupes = _likely_duplicates(table, values, point_ok, store)
+    target = report.warnings if allow_duplicates else issues
+    for row, message in dupes:
+        target.append((row, "name", "likely_duplicate", message) if target is issues else
+                      _entry(table, ids, row, "name", "likely_duplicate", message))
+    report.rejected = [_entry(table, ids, *issue) for issue in sorted(issues, key=lambda it: (it[0], it[1]))]
+    report.warnings[:0] = [{"field": c, "code": "ignored_column", "message": f"column {c!r} is not a station "
+                            "field; ignored"} for c in table.ignored_columns]
+    return Checked(values, report)
+
+
+def _likely_duplicates(table: RawTable, values: dict[str, np.ndarray], usable: np.ndarray,
+                       store: StationStore | None) -> list[tuple[int, str]]:
+    lon, lat, names, ids = values["lon"], values["lat"], values["name"], values["id"]
+    usable = usable & (values["status"] != "removed")
+    out = [(row, (f"likely duplicate of {table.position_kind} {table.positions[other]} (same name "
+                 f"{names[row]!r}, {metres:.1f} m apart; within {DUPLICATE_RADIUS_M:g} m)"))
+           for row, other, metres in near_duplicates_in_file(lon, lat, names, usable)]
+    if store is not None:
+        out += [(row, (f"likely duplicate of stored station {sid!r} (same name {names[row]!r}, {metres:.1f} m "
+                      f"apart; within {DUPLICATE_RADIUS_M:g} m)"))
+                for row, sid, metres in near_duplicates_in_store(store, ids, lon, lat, names, usable)]
+    return out
+
+
+def _counted(stations: list[Station], progress: Progress) -> Iterator[Station]:
+    total = len(stations)
+    for start in range(0, total, 10_000):
+        yield from stations[start: start + 10_000]
+        progress("writing", min(start + 10_000, total), total)
+
+
+def import_table(table: RawTable, store: StationStore, *, crs: str | None = None, layer: str | None = None,
+                 dry_run: bool = False, actor: str | None = None, force_crs: bool = False,
+                 allow_duplicates: bool = False, progress: Progress | None = None) -> ImportReport:
+    """Check `table` and, when no row is rejected and this is no dry run, upsert every row by id in
+    one transaction. The report says what was read, rejected and written; nothing is written on rejection."""
+    with gc_paused():
+        return _import_table(table, store, crs=crs, layer=layer, dry_run=dry_run, actor=actor,
+                             force_crs=force_crs, allow_duplicates=allow_duplicates, progress=progress)
+
+
+def _import_table(table: RawTable, store: StationStore, *, crs: str | None, layer: str | None, dry_run: bool,
+                  actor: str | None, force_crs: bool, allow_duplicates: bool, progress: Progress | None
+                  ) -> ImportReport:
+    checked = check_table(table, store.layers, crs=crs, layer=layer, force_crs=force_crs, store=store,
+                          allow_duplicates=allow_duplicates, progress=progress)
+    report = checked.report
+    report.dry_run = dry_run
+    if not report.ok or dry_run or len(table) == 0:
+        return report
+    stations = checked.stations()
+    rows = _counted(stations, progress) if progress else stations
+    result = store.import_rows(rows, actor=actor)
+    report.written = True
+    report.inserted, report.updated, report.unchanged = result.inserted, result.updated, result.unchanged
+    LOGGER.info("import by %s: %d rows, %d new, %d updated, %d unchanged", actor, len(stations),
+                result.inserted, result.updated, result.unchanged)
+    return report
+
+
+__all__ = ["Checked", "ImportRejected", "ImportReport", "SourceCrs", "check_table", "import_table"]

@@ -1,0 +1,318 @@
+"""Reading station files into one raw table: CSV, GeoJSON, GeoPackage, Shapefile (zipped or not).
+
+Every reader returns a `RawTable`: one column of raw values per station field (strings, numbers,
+lists or None, as the file holds them), the raw x/y (lon/lat in the file's CRS), and where each
+row sits in the file (CSV: line number, the header being line 1; other formats: feature index
+from 0). Nothing is validated here; `layers.ingest_check` does that, column by column.
+"""
+from __future__ import annotations
+
+import codecs
+import gc
+import io
+import json
+import logging
+import re
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from layers.errors import YizhanError
+from layers.model import STATION_FIELDS
+
+LOGGER = logging.getLogger(__name__)
+FORMATS = ("csv", "geojson", "gpkg", "shp")
+_CHUNK = 1 << 20
+
+# Header variants (compared after lower-casing and dropping spaces and anything in brackets).
+ALIASES: dict[str, tuple[str, ...]] = {
+    "lon": ("lon", "lng", "long", "longitude", "x", "经度", "东经"),
+    "lat": ("lat", "latitude", "y", "纬度", "北纬"),
+    "location": ("location", "coordinates", "lnglat", "lonlat", "坐标", "经纬度"),
+    "id": ("id", "station_id", "编号", "站点编号", "站点id"),
+    "name": ("name", "名称", "站点名称", "站名"),
+    "name_en": ("name_en", "英文名", "英文名称", "english_name"),
+    "layer": ("layer", "图层", "类型", "类别"),
+    "address": ("address", "地址", "详细地址"),
+    "adcode": ("adcode", "行政区划代码", "区划代码", "区县代码"),
+    "phone": ("phone", "tel", "telephone", "电话", "联系电话"),
+    "hours": ("hours", "opening_hours", "opening_ho", "开放时间", "营业时间", "服务时间"),
+    "services": ("services", "服务", "服务项目", "设施"),
+    "access": ("access", "进入方式"),
+    "status": ("status", "状态"),
+    "origins": ("origins", "服务县", "服务地区代码"),
+    "items": ("items", "事项", "办理事项", "可办事项"),
+    "operator": ("operator", "运营单位", "管理单位", "主管单位"),
+    "source": ("source", "来源", "数据来源"),
+    "verified_at": ("verified_at", "verified_a", "核实日期", "核验日期"),  # verified_a: Shapefile's 10 characters
+}
+_LOOKUP = {alias: name for name, aliases in ALIASES.items() for alias in aliases}
+_BRACKETS = re.compile(r"[(（\[【].*?[)）\]】]")
+
+
+class InvalidImportFile(YizhanError):
+    """The file as a whole cannot be read (format, encoding, columns, CRS): nothing is imported."""
+
+    status = 400
+    code = "invalid_import_file"
+
+
+@dataclass
+class RawTable:
+    """Rows of a station file before validation; x/y are in the file's (or declared) CRS."""
+
+    format: str
+    columns: dict[str, np.ndarray]
+    x: np.ndarray
+    y: np.ndarray
+    positions: np.ndarray
+    position_kind: str = "feature"  # "line" for CSV
+    file_crs: str | None = None
+    encoding: str | None = None
+    ignored_columns: list[str] = field(default_factory=list)
+    geometry_errors: dict[int, str] = field(default_factory=dict)  # row -> why its geometry is unusable
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+
+def canonical_column(header: str) -> str | None:
+    """The station field a header names (`经度` -> lon, `lng` -> lon, ...), or None."""
+    key = _BRACKETS.sub("", str(header).replace("\ufeff", "")).strip().lower().replace(" ", "")
+    return _LOOKUP.get(key)
+
+
+def map_columns(headers: list[str]) -> tuple[dict[str, str], list[str]]:
+    """{field: header} for known headers, and the ignored headers; two headers for one field fail."""
+    chosen: dict[str, str] = {}
+    ignored = []
+    for header in headers:
+        name = canonical_column(header)
+        if name is None:
+            ignored.append(str(header))
+        elif name in chosen:
+            raise InvalidImportFile(f"columns {chosen[name]!r} and {header!r} both give {name}", "body")
+        else:
+            chosen[name] = header
+    return chosen, ignored
+
+
+def detect_format(name: str | None, head: bytes, content_type: str | None = None) -> str:
+    """csv | geojson | gpkg | shp from magic bytes, then the media type, then the file name."""
+    if head.startswith(b"SQLite format 3\x00"):
+        return "gpkg"
+    if head.startswith(b"PK\x03\x04"):
+        return "shp"
+    media = (content_type or "").split(";")[0].strip().lower()
+    if media in ("application/json", "application/geo+json"):
+        return "geojson"
+    if media in ("text/csv", "application/csv", "text/plain"):
+        return "csv"
+    suffix = Path(name or "").suffix.lower()
+    if suffix in (".geojson", ".json"):
+        return "geojson"
+    if suffix == ".shp":
+        return "shp"
+    if suffix == ".gpkg":
+        return "gpkg"
+    if suffix in (".csv", ".txt", ".tsv"):
+        return "csv"
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    return "geojson" if stripped[:1] in (b"{", b"[") else "csv"
+
+
+def detect_encoding(source: Path | bytes) -> str:
+    """`utf-8-sig` when the bytes are valid UTF-8 (BOM or not), else `gb18030` (GBK's superset)."""
+    decoder = codecs.getincrementaldecoder("utf-8")("strict")
+    try:
+        if isinstance(source, bytes):
+            decoder.decode(source, final=True)
+        else:
+            with open(source, "rb") as handle:
+                while chunk := handle.read(_CHUNK):
+                    decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        return "utf-8-sig"
+    except UnicodeDecodeError:
+        return "gb18030"
+
+
+def read_csv(source: Path | bytes) -> RawTable:
+    """A CSV (comma or tab separated; UTF-8 with or without BOM, or GBK/GB18030) as a RawTable."""
+    import pandas as pd
+
+    encoding = detect_encoding(source)
+    try:
+        with io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb") as raw:
+            head = raw.read(64 * 1024).decode(encoding, errors="replace").lstrip("\ufeff")
+            raw.seek(0)
+            first = head.splitlines()[0] if head.strip() else ""
+            sep = "\t" if first.count("\t") > first.count(",") else ","
+            frame = pd.read_csv(raw, sep=sep, dtype=str, encoding=encoding.replace("-sig", ""),  # pandas drops
+                                keep_default_na=False,  # a UTF-8 BOM itself, faster than Python's utf-8-sig
+                                na_filter=False, skip_blank_lines=True, encoding_errors="strict")
+    except UnicodeDecodeError as exc:
+        raise InvalidImportFile(f"the CSV is neither UTF-8 nor GB18030 text: {exc.reason}", "body") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        raise InvalidImportFile(f"the CSV cannot be read: {str(exc).splitlines()[0][:200]}", "body") from None
+    chosen, ignored = map_columns([str(c) for c in frame.columns])
+    escaped = _contains(source, b"'")
+    cells = {name: frame[header].to_numpy(dtype=object) for name, header in chosen.items()}
+    cells = {name: _unescaped(column) if escaped else column for name, column in cells.items()}
+    blank = np.ones(len(frame), dtype=bool)  # Excel leaves rows of bare commas after the data
+    for header in frame.columns:
+        blank &= frame[header].to_numpy(dtype=object) == ""
+    lines = np.arange(2, len(frame) + 2)  # header is line 1 (a cell holding a line break shifts this)
+    keep = ~blank
+    cells = {k: v[keep] for k, v in cells.items()}
+    x, y = xy_from_columns(cells, int(keep.sum()))
+    return RawTable("csv", cells, x, y, lines[keep], "line", None, encoding.replace("-sig", ""), ignored)
+
+
+def _contains(source: Path | bytes, needle: bytes) -> bool:
+    """Whether the file's bytes hold `needle` (a one-byte needle: no chunk boundary to straddle)."""
+    if isinstance(source, bytes):
+        return needle in source
+    with open(source, "rb") as handle:
+        return any(needle in chunk for chunk in iter(lambda: handle.read(_CHUNK), b""))
+
+
+def _unescaped(column: np.ndarray) -> np.ndarray:
+    """Cells with the leading `'` our CSV export puts before `=`, `+`, `-`, `@` (for Excel) removed."""
+    if "\n'" not in "\n" + "\n".join(column):
+        return column
+    from layers.ingest_export import unescape_cell
+
+    return np.fromiter((unescape_cell(v) for v in column), object, len(column))
+
+
+def xy_from_columns(cells: dict[str, np.ndarray], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """x/y from lon/lat columns, or from one `location` column holding "lon,lat"."""
+    location = cells.pop("location", None)
+    if "lon" in cells and "lat" in cells:
+        return cells.pop("lon"), cells.pop("lat")
+    if location is None:
+        raise InvalidImportFile("the file needs lon and lat columns (lon/lng/经度 and lat/纬度) "
+                                "or one location column holding 'lon,lat'", "body")
+    cells.pop("lon", None)
+    cells.pop("lat", None)
+    x = np.full(n, None, dtype=object)
+    y = np.full(n, None, dtype=object)
+    for i, value in enumerate(location):
+        parts = [p for p in re.split(r"[,，\s]+", str(value or "").strip()) if p]
+        if len(parts) == 2:
+            x[i], y[i] = parts
+        elif parts:
+            x[i] = value  # not a pair: reported as invalid coordinates
+    return x, y
+
+
+def read_geojson(source: Path | bytes) -> RawTable:
+    """A GeoJSON FeatureCollection (or one Feature) of Points as a RawTable; list properties stay lists."""
+    try:
+        data = source if isinstance(source, bytes) else Path(source).read_bytes()
+        doc = json.loads(data.decode(detect_encoding(data)))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidImportFile(f"the body is not JSON: {str(exc)[:200]}", "body") from None
+    if isinstance(doc, dict) and doc.get("type") == "Feature":
+        doc = {"type": "FeatureCollection", "features": [doc]}
+    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" or not isinstance(doc.get("features"), list):
+        raise InvalidImportFile("GeoJSON must be a FeatureCollection (or a Feature)", "body")
+    features = doc["features"]
+    n = len(features)
+    columns = {name: np.full(n, None, dtype=object) for name in STATION_FIELDS if name not in ("lon", "lat")}
+    x, y = np.full(n, None, dtype=object), np.full(n, None, dtype=object)
+    ignored: set[str] = set()
+    problems: dict[int, str] = {}
+    for i, feature in enumerate(features):
+        if not isinstance(feature, dict) or feature.get("type") != "Feature":
+            problems[i] = "not a GeoJSON Feature"
+            continue
+        props = feature.get("properties") or {}
+        if not isinstance(props, dict):
+            problems[i] = "properties must be an object"
+            props = {}
+        for key, value in props.items():
+            if key in columns:
+                columns[key][i] = value
+            elif key not in _READ_ONLY:
+                ignored.add(key)
+        if feature.get("id") is not None:
+            columns["id"][i] = feature["id"]
+        x[i], y[i], why = _point_of(feature.get("geometry"))
+        if why:
+            problems[i] = why
+    used = {k: v for k, v in columns.items() if k in ("id", "name", "layer") or any(val is not None for val in v)}
+    return RawTable("geojson", used, x, y, np.arange(n), "feature", _legacy_crs(doc), "utf-8",
+                    sorted(ignored), problems)
+
+
+_READ_ONLY = frozenset({"distance_m", "open_now", "hours_today", "next_open", "nav", "layer_name", "flags"})
+
+
+def _point_of(geometry: Any) -> tuple[Any, Any, str | None]:
+    if geometry is None:
+        return None, None, None  # reported as missing coordinates
+    if not isinstance(geometry, dict) or geometry.get("type") != "Point":
+        kind = geometry.get("type") if isinstance(geometry, dict) else type(geometry).__name__
+        return None, None, f"geometry must be a Point, not {kind}"
+    coords = geometry.get("coordinates")
+    if not isinstance(coords, list) or len(coords) not in (2, 3):
+        return None, None, "geometry coordinates must be [lon, lat]"
+    return coords[0], coords[1], None
+
+
+def _legacy_crs(doc: dict) -> str | None:
+    """The pre-RFC 7946 `crs` member's name (e.g. EPSG:4490), if the file has one."""
+    crs = doc.get("crs")
+    name = crs.get("properties", {}).get("name") if isinstance(crs, dict) else None
+    return name if isinstance(name, str) else None
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while a million acyclic records are made (it would rescan
+    them again and again); reference counting still frees everything."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
+def read_file(path: Path, fmt: str | None = None) -> RawTable:
+    """Read a station file, its format from `fmt` or detected (magic bytes, then the name)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InvalidImportFile(f"no such file: {path}", "file")
+    with open(path, "rb") as handle:
+        head = handle.read(64)
+    fmt = fmt or detect_format(path.name, head)
+    readers = {"csv": read_csv, "geojson": read_geojson}
+    with gc_paused():
+        if fmt in readers:
+            return readers[fmt](path)
+        from layers.ingest_gis import read_ogr  # GDAL only when a GIS file comes
+
+        return read_ogr(path, fmt)
+
+
+def read_body(body: bytes, content_type: str | None) -> RawTable:
+    """Read a request body: CSV or GeoJSON from memory, GeoPackage / zipped Shapefile through a temp file."""
+    fmt = detect_format(None, body[:64], content_type)
+    if fmt in ("csv", "geojson"):
+        with gc_paused():
+            return read_csv(body) if fmt == "csv" else read_geojson(body)
+    from layers.ingest_gis import read_ogr
+
+    with tempfile.TemporaryDirectory(prefix="yizhan-import-") as tmp:
+        target = Path(tmp) / ("upload.gpkg" if fmt == "gpkg" else "upload.zip")
+        target.write_bytes(body)
+        return read_ogr(target, fmt)
