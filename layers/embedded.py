@@ -30,6 +30,7 @@ from layers.errors import Conflict, InvalidQuery, StationNotFound, StoreUnavaila
 from layers.index import Filter, SphereIndex
 from layers.layerdefs import Layer
 from layers.model import STATION_FIELDS, Station
+from layers.sqlite_file import open_sqlite
 from layers.store import Hit, ImportResult, NearestQuery, Page, StationStore
 
 LOGGER = logging.getLogger(__name__)
@@ -116,15 +117,7 @@ class EmbeddedStore(StationStore):
     ) -> None:
         super().__init__(layers)
         self.path = Path(data_dir) / DB_NAME
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.execute("PRAGMA busy_timeout=5000")
-            self._db.executescript(SCHEMA)
-        except (OSError, sqlite3.Error) as exc:
-            raise StoreUnavailable(f"cannot open the embedded store at {self.path}: {exc}") from exc
+        self._db = open_sqlite(self.path, SCHEMA, "embedded store")
         self._lock = threading.RLock()
         self._index = SphereIndex(layers)
         # Station records already read, by id (insertion order = age). Filled only from committed

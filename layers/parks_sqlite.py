@@ -15,6 +15,7 @@ from typing import Any
 
 from layers.errors import StoreUnavailable
 from layers.parks import Park, ParkNotFound, ParkStore, Report, ReportNotFound
+from layers.sqlite_file import open_sqlite
 
 LOGGER = logging.getLogger(__name__)
 DB_NAME = "parks.sqlite3"
@@ -56,15 +57,7 @@ class SqliteParkStore(ParkStore):
 
     def __init__(self, data_dir: str | Path) -> None:
         self.path = Path(data_dir) / DB_NAME
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.execute("PRAGMA busy_timeout=5000")
-            self._db.executescript(SCHEMA)
-        except (OSError, sqlite3.Error) as exc:
-            raise StoreUnavailable(f"cannot open the park store at {self.path}: {exc}") from exc
+        self._db = open_sqlite(self.path, SCHEMA, "park store")
         self._lock = threading.RLock()
 
     # ---- plumbing ---------------------------------------------------------------------
