@@ -8,13 +8,15 @@ next read and fold the changed rows into their own index.
 from __future__ import annotations
 
 import itertools
-import json
+import operator
 import logging
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
+
+import orjson
 
 from layers.audit import (
     AuditEntry,
@@ -67,17 +69,13 @@ _UPSERT = ("INSERT INTO stations (id, layer, lon, lat, props, rev) VALUES (?,?,?
            "lat=excluded.lat, props=excluded.props, rev=excluded.rev")
 _AUDIT = "INSERT INTO station_audit (station_id, at, actor, action, before, after) VALUES (?,?,?,?,?,?)"
 _PROPS_FIELDS = tuple(f for f in STATION_FIELDS if f not in ("id", "lon", "lat", "layer"))
-_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_PROPS_OF = operator.attrgetter(*_PROPS_FIELDS)
 
 
 def _props_json(station: Station) -> str:
     """The properties but layer, empty ones left out, in field order (tuples become lists)."""
-    props = {}
-    for key in _PROPS_FIELDS:
-        value = getattr(station, key)
-        if value is not None and value != ():
-            props[key] = value
-    return _JSON.encode(props)
+    return orjson.dumps({key: value for key, value in zip(_PROPS_FIELDS, _PROPS_OF(station))
+                         if value is not None and value != ()}).decode()  # = json.dumps(ensure_ascii=False, compact): tested
 
 
 def _row(station: Station) -> tuple:
@@ -94,17 +92,40 @@ def _snapshot(row: tuple | None) -> str | None:
     if row is None:
         return None
     sid, layer, lon, lat, props = row
-    head = f'{{"id":{_JSON.encode(sid)},"layer":{_JSON.encode(layer)},"lon":{lon!r},"lat":{lat!r}'
+    head = f'{{"id":{orjson.dumps(sid).decode()},"layer":{orjson.dumps(layer).decode()},"lon":{lon!r},"lat":{lat!r}'
     return head + "}" if props == "{}" else head + "," + props[1:]
 
 
 def _row_to_station(row: tuple) -> Station:
     sid, layer, lon, lat, props = row
-    data = json.loads(props)
+    data = orjson.loads(props)
     for key in ("services", "origins", "items"):
         if key in data:
             data[key] = tuple(data[key])
     return Station(id=sid, lon=lon, lat=lat, layer=layer, **data)
+
+
+class _IndexBuild:
+    """A SphereIndex of `stations` built in a background thread; `result()` waits for it."""
+
+    def __init__(self, layers: Mapping[str, Layer], stations: list[Station]) -> None:
+        self._index: SphereIndex | None = SphereIndex(layers)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._build, args=(stations,), name="index-build", daemon=True)
+        self._thread.start()
+
+    def _build(self, stations: list[Station]) -> None:
+        try:
+            self._index.load(stations)
+        except BaseException as exc:  # reported by result(): the caller falls back to its own load
+            self._error = exc
+
+    def result(self) -> SphereIndex | None:
+        self._thread.join()
+        if self._error is not None:
+            LOGGER.warning("background index build failed (%s); loading in line", self._error)
+            return None
+        return self._index
 
 
 class EmbeddedStore(StationStore):
@@ -321,6 +342,9 @@ class EmbeddedStore(StationStore):
     def import_rows(self, stations: Iterable[Station], *, actor: str | None = None) -> ImportResult:
         batch = list(stations)
         latest = list({s.id: s for s in batch}.values())
+        # Into an empty store (the usual big import) the new index is just these rows: build it in a
+        # thread while SQLite writes (its B-tree work runs without the GIL), adopt it after the commit.
+        fresh = _IndexBuild(self.layers, latest) if len(latest) >= 50_000 and not len(self._index) else None
         rows = [_row(s) for s in latest]
 
         def work(db, rev, at):
@@ -341,8 +365,15 @@ class EmbeddedStore(StationStore):
             db.executemany("DELETE FROM tombstones WHERE id=?", ((r[0],) for _, r in changed if r[0] in existing))
             return existing, [latest[i] for i, _ in changed], bool(empty)
 
-        existing, changed, was_empty = self._write(work)
-        self._follow_import(changed, was_empty)
+        try:
+            existing, changed, was_empty = self._write(work)
+        finally:
+            built = fresh.result() if fresh is not None else None
+        if built is not None and was_empty:
+            with self._lock:
+                self._index = built
+        else:
+            self._follow_import(changed, was_empty)
         inserted = len(latest) - len(existing)
         unchanged = len(latest) - len(changed)
         return ImportResult(inserted=inserted, updated=len(batch) - inserted - unchanged,

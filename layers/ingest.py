@@ -6,9 +6,14 @@ China, an unknown layer, service words outside the layer's vocabulary, unreadabl
 field the model refuses, an id used twice in the file, and (unless allowed) a likely duplicate: the
 same name within 10 m of another row or of a stored station. If any row is rejected nothing is
 written. Re-importing the same rows writes nothing (the store skips unchanged rows).
+
+Rows need no id (a federation's Excel sheet seldom has one). A row without an id updates the stored
+station of its layer with the same name within 10 m, if there is one; otherwise it gets an id made
+from its layer, name and position (`made_id`), so importing the same sheet again changes nothing.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -65,6 +70,8 @@ class ImportReport:
     inserted: int | None = None
     updated: int | None = None
     unchanged: int | None = None
+    ids_made: int = 0  # rows without an id given one made from layer, name and position
+    ids_matched: int = 0  # rows without an id that took the id of their stored twin
 
     @property
     def rows_rejected(self) -> int:
@@ -84,6 +91,7 @@ class ImportReport:
             "rows_read": self.rows_read, "rows_rejected": self.rows_rejected,
             "rows_valid": self.rows_read - self.rows_rejected, "written": self.written,
             "inserted": self.inserted, "updated": self.updated, "unchanged": self.unchanged,
+            "ids_made": self.ids_made, "ids_matched": self.ids_matched,
             "rejected_by_code": by_code, "rejected": self.rejected[:limit],
             "rejected_truncated": len(self.rejected) > limit, "warnings": self.warnings,
         }
@@ -124,34 +132,64 @@ def check_table(table: RawTable, layers: Mapping[str, Layer], *, crs: str | None
     issues += found
     values["lon"], values["lat"] = lon, lat
     ids = values["id"]
-    id_ok = np.fromiter((isinstance(v, str) and bool(v) for v in ids), bool, n)
-    issues += [(row, "id", "duplicate_id", (f"id {ids[row]!r} is also on {table.position_kind} "
-                f"{table.positions[first]}")) for row, first in duplicate_ids(ids, id_ok)]
+    no_id = np.fromiter((v is None for v in ids), bool, n)
     step("looking for duplicates", 0, n)
     report = ImportReport(table.format, source.name, n, table.position_kind, table.encoding)
     point_ok = np.isfinite(lon) & np.fromiter((v is not None for v in values["name"]), bool, n)
-    dupes = _likely_duplicates(table, values, point_ok, store)
+    named = no_id & point_ok & np.fromiter((v is not None for v in values["layer"]), bool, n)
+    for row in np.flatnonzero(named):
+        ids[row] = made_id(values["layer"][row], values["name"][row], lon[row], lat[row])
+    report.ids_made = int(named.sum())
+    dupes = _likely_duplicates(table, values, point_ok, store, named, report)
     target = report.warnings if allow_duplicates else issues
     for row, message in dupes:
         target.append((row, "name", "likely_duplicate", message) if target is issues else
                       _entry(table, ids, row, "name", "likely_duplicate", message))
+    id_ok = np.fromiter((isinstance(v, str) and bool(v) for v in ids), bool, n)
+    issues += [(row, "id", "duplicate_id", _duplicate_message(table, ids, no_id, row, first))
+               for row, first in duplicate_ids(ids, id_ok)]
     report.rejected = [_entry(table, ids, *issue) for issue in sorted(issues, key=lambda it: (it[0], it[1]))]
     report.warnings[:0] = [{"field": c, "code": "ignored_column", "message": f"column {c!r} is not a station "
                             "field; ignored"} for c in table.ignored_columns]
     return Checked(values, report)
 
 
+def made_id(layer: str, name: str, lon: float, lat: float) -> str:
+    """The id of a row given without one: the layer and a digest of layer, name and WGS-84 position
+    (6 decimals, ~0.1 m), so the same row imported again gets the same id."""
+    digest = hashlib.sha1(f"{layer}\n{name}\n{lon:.6f}\n{lat:.6f}".encode()).hexdigest()[:12]
+    return f"{layer}-{digest}"
+
+
+def _duplicate_message(table: RawTable, ids: np.ndarray, no_id: np.ndarray, row: int, first: int) -> str:
+    where = f"{table.position_kind} {table.positions[first]}"
+    if no_id[row]:
+        return f"no id given, and the row resolves to the same station as {where} ({ids[row]!r})"
+    return f"id {ids[row]!r} is also on {where}"
+
+
 def _likely_duplicates(table: RawTable, values: dict[str, np.ndarray], usable: np.ndarray,
-                       store: StationStore | None) -> list[tuple[int, str]]:
+                       store: StationStore | None, no_id: np.ndarray, report: ImportReport) -> list[tuple[int, str]]:
+    """Likely duplicates (row, message). A row without an id that has a stored twin of its layer
+    (same name within 10 m) takes the twin's id instead: it updates that station."""
     lon, lat, names, ids = values["lon"], values["lat"], values["name"], values["id"]
     usable = usable & (values["status"] != "removed")
     out = [(row, (f"likely duplicate of {table.position_kind} {table.positions[other]} (same name "
                  f"{names[row]!r}, {metres:.1f} m apart; within {DUPLICATE_RADIUS_M:g} m)"))
            for row, other, metres in near_duplicates_in_file(lon, lat, names, usable)]
-    if store is not None:
-        out += [(row, (f"likely duplicate of stored station {sid!r} (same name {names[row]!r}, {metres:.1f} m "
-                      f"apart; within {DUPLICATE_RADIUS_M:g} m)"))
-                for row, sid, metres in near_duplicates_in_store(store, ids, lon, lat, names, usable)]
+    if store is None:
+        return out
+    matched: set[int] = set()
+    for row, station, metres in near_duplicates_in_store(store, ids, lon, lat, names, usable):
+        if no_id[row] and station.layer == values["layer"][row]:
+            if row not in matched:  # the nearest twin
+                matched.add(row)
+                ids[row] = station.id
+            continue
+        out.append((row, (f"likely duplicate of stored station {station.id!r} (same name {names[row]!r}, "
+                          f"{metres:.1f} m apart; within {DUPLICATE_RADIUS_M:g} m)")))
+    report.ids_matched = len(matched)
+    report.ids_made -= len(matched)
     return out
 
 

@@ -112,16 +112,18 @@ def _issues(bad: np.ndarray, messages: list, field: str, code: str) -> list[Issu
 
 
 def check_ids(values: np.ndarray) -> tuple[np.ndarray, list[Issue]]:
-    """Station ids (integers taken as their digits, surrounding blanks dropped)."""
-    ids = np.fromiter((v.strip() if isinstance(v, str) else _plain_text(v) for v in values), object, len(values))
+    """Station ids (integers taken as their digits, surrounding blanks dropped); None where the
+    cell is empty (`layers.ingest` finds or makes the id of such a row)."""
+    ids = np.fromiter((v.strip() or None if isinstance(v, str) else _plain_text(v) for v in values), object,
+                      len(values))
     joined = "\n".join(v if isinstance(v, str) else "" for v in ids) + "\n"
-    if re.fullmatch(r"(?:[A-Za-z0-9][A-Za-z0-9_.~-]{0,63}\n)*", joined):
+    if re.fullmatch(r"(?:[A-Za-z0-9][A-Za-z0-9_.~-]{0,63}\n)*", joined):  # an empty cell fails it too
         return ids, []
     issues = []
     for i, v in enumerate(ids):
-        if v is None or v == "":
-            issues.append((i, "id", "missing_value", "id is required"))
-        elif not isinstance(v, str) or not ID_RE.match(v):
+        if v is None:
+            continue
+        if not isinstance(v, str) or not ID_RE.match(v):
             issues.append((i, "id", "invalid_value",
                            "id: must be 1-64 characters of letters, digits, '_', '.', '~' or '-'"))
     return ids, issues

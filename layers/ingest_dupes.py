@@ -76,9 +76,10 @@ def near_duplicates_in_file(lon: np.ndarray, lat: np.ndarray, names: np.ndarray,
 
 
 def near_duplicates_in_store(store: StationStore, ids: np.ndarray, lon: np.ndarray, lat: np.ndarray,
-                             names: np.ndarray, usable: np.ndarray) -> list[tuple[int, str, float]]:
-    """(row, stored station id, metres): stored stations (not removed, not in the file) with the row's
-    name within 10 m. Per-row store queries for a small file, one pass over the store otherwise."""
+                             names: np.ndarray, usable: np.ndarray) -> list[tuple[int, Station, float]]:
+    """(row, stored station, metres): stored stations (not removed, not in the file) with the row's
+    name within 10 m, nearest first per row. Per-row store queries for a small file, one pass over
+    the store otherwise."""
     rows = np.flatnonzero(usable)
     total = store.count() if len(rows) else 0
     if total == 0:
@@ -90,17 +91,17 @@ def near_duplicates_in_store(store: StationStore, ids: np.ndarray, lon: np.ndarr
     return _against(stored, rows, lon, lat, names)
 
 
-def _ask_store(store, rows, ids, lon, lat, names, in_file) -> list[tuple[int, str, float]]:
+def _ask_store(store, rows, ids, lon, lat, names, in_file) -> list[tuple[int, Station, float]]:
     out = []
     for row in rows:
         for hit in store.within(float(lon[row]), float(lat[row]), DUPLICATE_RADIUS_M):
             station = hit.station
             if station.name == names[row] and station.id not in in_file and station.status != "removed":
-                out.append((int(row), station.id, hit.distance_m))
+                out.append((int(row), station, hit.distance_m))
     return out
 
 
-def _against(stored: Iterable[Station], rows, lon, lat, names) -> list[tuple[int, str, float]]:
+def _against(stored: Iterable[Station], rows, lon, lat, names) -> list[tuple[int, Station, float]]:
     stored = list(stored)
     if not stored:
         return []
@@ -110,4 +111,4 @@ def _against(stored: Iterable[Station], rows, lon, lat, names) -> list[tuple[int
     tree_rows = cKDTree(unit_xyz(lon[rows], lat[rows]))
     tree_store = cKDTree(unit_xyz(s_lon, s_lat))
     found = _close_pairs(lon[rows], lat[rows], s_lon, s_lat, names[rows], s_names, tree_rows, tree_store)
-    return sorted((int(rows[i]), stored[j].id, metres) for i, j, metres in found)
+    return sorted(((int(rows[i]), stored[j], metres) for i, j, metres in found), key=lambda t: (t[0], t[2], t[1].id))

@@ -35,7 +35,7 @@ def report_schema() -> dict:
     """The import report (as answered with 200, and inside a 400 import_rejected)."""
     return {"type": "object", "required": [
         "format", "encoding", "crs", "dry_run", "rows_read", "rows_rejected", "rows_valid", "written", "inserted",
-        "updated", "unchanged", "rejected_by_code", "rejected", "rejected_truncated", "warnings"], "properties": {
+        "updated", "unchanged", "ids_made", "ids_matched", "rejected_by_code", "rejected", "rejected_truncated", "warnings"], "properties": {
         "format": {"type": "string", "enum": list(FORMATS)},
         "encoding": {"type": "string", "nullable": True, "description": "utf-8 or gb18030 for CSV"},
         "crs": {"type": "string", "description": "the source CRS the rows were read in (wgs84, gcj02, bd09, EPSG:n)"},
@@ -45,6 +45,10 @@ def report_schema() -> dict:
         "written": {"type": "boolean", "description": "true when the rows went to the store (one transaction)"},
         "inserted": _NULL_INT, "updated": _NULL_INT,
         "unchanged": {**_NULL_INT, "description": "rows equal to the stored ones (not written, not audited)"},
+        "ids_made": {"type": "integer", "minimum": 0, "description": "rows without an id given one made from "
+                     "layer, name and position (the same row always gets the same id)"},
+        "ids_matched": {"type": "integer", "minimum": 0, "description": "rows without an id that took the id of "
+                        "the stored station of their layer with the same name within 10 m (an update)"},
         "rejected_by_code": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 1}},
         "rejected": {"type": "array", "maxItems": 10_000, "items": _entry(["id", "field", "code", "message"],
                                                                           "one problem of one row")},

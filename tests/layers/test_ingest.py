@@ -257,3 +257,54 @@ def test_a_small_file_against_a_large_store_asks_the_store_per_row(store):
     report = import_table(read_csv(csv_bytes([near])), store)
     assert [(e["line"], e["code"]) for e in report.rejected] == [(2, "likely_duplicate")]
     assert "'imp-gy-1'" in report.rejected[0]["message"]
+
+
+def _without_ids(rows: list[dict]) -> list[dict]:
+    return [dict(r, id="") for r in rows]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "geojson", "gpkg"])
+def test_rows_without_ids_get_stable_ids_and_a_second_import_changes_nothing(store, tmp_path, fmt):
+    rows = [{k: v for k, v in r.items() if k != "id"} if fmt == "csv" else dict(r, id=None)
+            for r in rows_in("gcj02")]
+    if fmt == "csv":
+        body = csv_bytes(rows, keys=tuple(k for k in ("id", "name", "layer", "lon", "lat", "services", "hours")
+                                          if k != "id"), header=("name", "layer", "lon", "lat", "services", "hours"))
+        first = import_table(read_csv(body), store, crs="gcj02")
+        again = import_table(read_csv(body), store, crs="gcj02")
+    else:
+        path = write_file(rows, fmt, tmp_path, crs_label=None)  # GCJ-02 has no code
+        first = import_table(read_file(path), store, crs="gcj02")
+        again = import_table(read_file(path), store, crs="gcj02")
+    assert first.ok and first.inserted == len(KNOWN) and first.ids_made == len(KNOWN), first.rejected
+    assert again.ok and (again.inserted, again.updated, again.unchanged) == (0, 0, len(KNOWN))
+    assert again.ids_made + again.ids_matched == len(KNOWN) and store.count() == len(KNOWN)
+    ids = sorted(s.id for s in store.iter_all())
+    assert all(sid.split("-")[0] in {r[2] for r in KNOWN} and len(sid.split("-")[1]) == 12 for sid in ids), ids
+    guiyang = next(s for s in store.iter_all() if s.name == "南明区测试驿站")
+    assert geodesic_m(KNOWN[0][3], KNOWN[0][4], guiyang.lon, guiyang.lat) < 0.5
+
+
+def test_a_row_without_id_updates_its_stored_twin_and_not_a_twin_of_another_layer(store):
+    import_table(read_csv(csv_bytes(rows_in("wgs84"))), store)
+    moved = dict(rows_in("wgs84")[0], id="", hours="Mo-Su 06:00-22:00")  # the same 驿站, 6 m away, new hours
+    moved["lon"], moved["lat"] = destination(moved["lon"], moved["lat"], 90.0, 6.0)
+    report = import_table(read_csv(csv_bytes([moved])), store)
+    assert report.ok and (report.inserted, report.updated, report.ids_matched, report.ids_made) == (0, 1, 1, 0)
+    assert store.get("imp-gy-1").hours == "Mo-Su 06:00-22:00" and store.count() == len(KNOWN)
+    other_layer = dict(moved, layer="rights_post", services="legal_aid")
+    report = import_table(read_csv(csv_bytes([other_layer])), store)
+    assert [(e["field"], e["code"]) for e in report.rejected] == [("name", "likely_duplicate")]
+    assert "imp-gy-1" in report.rejected[0]["message"] and store.count() == len(KNOWN)
+
+
+def test_two_rows_without_ids_for_one_place_are_refused(store):
+    row = dict(rows_in("wgs84")[0], id="")
+    report = import_table(read_csv(csv_bytes([row, dict(row)])), store, allow_duplicates=True)
+    assert [(e["line"], e["field"], e["code"]) for e in report.rejected] == [(3, "id", "duplicate_id")]
+    assert "no id given" in report.rejected[0]["message"] and "line 2" in report.rejected[0]["message"]
+    assert store.count() == 0
+    unusable = dict(row, lat="")
+    report = import_table(read_csv(csv_bytes([unusable])), store)
+    assert [(e["field"], e["code"]) for e in report.rejected] == [("lat", "missing_coordinates")]
+    assert report.rejected[0]["id"] is None
