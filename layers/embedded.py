@@ -68,6 +68,15 @@ _UPSERT = ("INSERT INTO stations (id, layer, lon, lat, props, rev) VALUES (?,?,?
            "ON CONFLICT(id) DO UPDATE SET layer=excluded.layer, lon=excluded.lon, "
            "lat=excluded.lat, props=excluded.props, rev=excluded.rev")
 _AUDIT = "INSERT INTO station_audit (station_id, at, actor, action, before, after) VALUES (?,?,?,?,?,?)"
+# The audit row of every station written at revision ?3 (an import), `after` as the snapshot JSON
+# `_snapshot` makes; lon/lat as %!.17g, which reads back as the same double (tests/layers/test_embedded_rows.py).
+_AUDIT_WRITTEN = (
+    "INSERT INTO station_audit (station_id, at, actor, action, before, after) "
+    "SELECT id, ?1, ?2, 'import', NULL, '{\"id\":' || json_quote(id) || ',\"layer\":' || json_quote(layer) || "
+    "',\"lon\":' || printf('%!.17g', lon) || ',\"lat\":' || printf('%!.17g', lat) || "
+    "CASE WHEN props = '{}' THEN '}' ELSE ',' || substr(props, 2) END "
+    "FROM stations WHERE rev = ?3 ORDER BY rowid"
+)
 _PROPS_FIELDS = tuple(f for f in STATION_FIELDS if f not in ("id", "lon", "lat", "layer"))
 _PROPS_OF = operator.attrgetter(*_PROPS_FIELDS)
 
@@ -359,10 +368,14 @@ class EmbeddedStore(StationStore):
                     existing.update((r[0], r) for r in db.execute(
                         f"SELECT id, layer, lon, lat, props FROM stations WHERE id IN ({marks})", [f[0] for f in found]))
             changed = [(i, r) for i, r in enumerate(rows) if existing.get(r[0]) != r]
+            (last_seq,) = db.execute("SELECT coalesce(max(seq), 0) FROM station_audit").fetchone()
             db.executemany(_UPSERT, ((*r, rev) for _, r in changed))
-            db.executemany(_AUDIT, ((r[0], at, actor, "import", _snapshot(existing.get(r[0])), _snapshot(r))
-                                    for _, r in changed))
-            db.executemany("DELETE FROM tombstones WHERE id=?", ((r[0],) for _, r in changed if r[0] in existing))
+            # The audit rows of the rows just written (this revision), built by SQLite itself; then
+            # the `before` of those that replaced a stored row.
+            db.execute(_AUDIT_WRITTEN, (at, actor, rev))
+            db.executemany("UPDATE station_audit SET before=? WHERE station_id=? AND seq>?",
+                           ((_snapshot(existing[r[0]]), r[0], last_seq) for _, r in changed if r[0] in existing))
+            db.execute("DELETE FROM tombstones WHERE id IN (SELECT id FROM stations WHERE rev=?)", (rev,))
             return existing, [latest[i] for i, _ in changed], bool(empty)
 
         try:

@@ -54,3 +54,30 @@ def test_a_big_import_into_an_empty_store_adopts_the_index_built_beside_the_writ
     assert store.nearest(NearestQuery(lon=110.0, lat=30.0, k=1))[0].station.id == "late"
     store.close()
     reopened.close()
+
+
+def test_import_audit_rows_built_by_sqlite_read_back_as_the_exact_stations(tmp_path, layers):
+    import random
+
+    from layers.embedded import EmbeddedStore
+
+    rng = random.Random(9)
+    stations = [Station(id=f"r{i}", lon=rng.uniform(73, 135), lat=rng.uniform(18, 53), name=f"站{i}",
+                        layer="rest_station", address=None if i % 2 else "路\"1\"号\\", services=("toilet",) * (i % 2))
+                for i in range(300)]
+    stations += [Station(id="round", lon=116.0, lat=40.0, name="整", layer="rest_station"),
+                 Station(id="tiny", lon=100.1, lat=1e-7 + 20, name="小", layer="rest_station")]
+    store = EmbeddedStore(tmp_path, layers, seed=None)
+    store.import_rows(stations, actor="t")
+    for station in stations:
+        (entry,) = store.history(station.id)
+        assert entry.action == "import" and entry.before is None and entry.after == station
+    moved = [Station(**{**s.__dict__, "lon": s.lon + 1e-6}) for s in stations[:50]]
+    result = store.import_rows(moved + stations[50:], actor="t2")
+    assert (result.inserted, result.updated, result.unchanged) == (0, 50, len(stations) - 50)
+    for old, new in zip(stations[:50], moved):
+        latest, first = store.history(old.id)
+        assert (latest.actor, latest.before, latest.after) == ("t2", old, new)
+        assert first.after == old
+    assert all(len(store.history(s.id)) == 1 for s in stations[50:])
+    store.close()
