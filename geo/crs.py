@@ -39,6 +39,9 @@ _X_PI = _PI * 3000.0 / 180.0  # Baidu's constant
 _STEP_TOL_DEG = 1e-8
 _MAX_ITER = 30
 
+_KRASOVSKY_A_1_EE = _KRASOVSKY_A * (1 - _KRASOVSKY_EE)  # the same product _gcj_forward computes inline
+_sin, _cos, _sqrt, _atan2 = math.sin, math.cos, math.sqrt, math.atan2
+
 _SCALAR = SimpleNamespace(sin=math.sin, cos=math.cos, sqrt=math.sqrt, atan2=math.atan2, abs=abs)
 _VECTOR = SimpleNamespace(sin=np.sin, cos=np.cos, sqrt=np.sqrt, atan2=np.arctan2, abs=np.abs)
 
@@ -174,11 +177,33 @@ def wgs84_to_bd09(lon: float, lat: float) -> tuple[float, float]:
 
 
 def wgs84_to_gcj02_and_bd09(lon: float, lat: float) -> tuple[tuple[float, float], tuple[float, float]]:
-    """Both display systems of one WGS-84 point at once (the GCJ-02 step is shared); unchanged outside China."""
-    if not in_mainland_china(lon, lat):
-        return (float(lon), float(lat)), (float(lon), float(lat))
-    gcj = _gcj_forward(float(lon), float(lat), _SCALAR)
-    return gcj, _bd_forward(*gcj, _SCALAR)
+    """Both display systems of one WGS-84 point at once (the GCJ-02 step is shared); unchanged outside China.
+
+    This runs for every station of every answer, so it is `_gcj_forward` and `_bd_forward` written
+    out for floats: the same operations in the same order (bit for bit the same results, which
+    tests/geo/test_nav_fast.py checks), without the function-table indirection and the calls.
+    """
+    lon, lat = float(lon), float(lat)
+    if not (CHINA_LON_MIN <= lon <= CHINA_LON_MAX and CHINA_LAT_MIN <= lat <= CHINA_LAT_MAX):
+        return (lon, lat), (lon, lat)
+    x, y = lon - 105.0, lat - 35.0
+    shared = (20.0 * _sin(6.0 * x * _PI) + 20.0 * _sin(2.0 * x * _PI)) * 2.0 / 3.0
+    root = _sqrt(abs(x))
+    dlat = (-100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * root + shared
+            + (20.0 * _sin(y * _PI) + 40.0 * _sin(y / 3.0 * _PI)) * 2.0 / 3.0
+            + (160.0 * _sin(y / 12.0 * _PI) + 320.0 * _sin(y * _PI / 30.0)) * 2.0 / 3.0)
+    dlon = (300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * root + shared
+            + (20.0 * _sin(x * _PI) + 40.0 * _sin(x / 3.0 * _PI)) * 2.0 / 3.0
+            + (150.0 * _sin(x / 12.0 * _PI) + 300.0 * _sin(x / 30.0 * _PI)) * 2.0 / 3.0)
+    radlat = lat / 180.0 * _PI
+    magic = _sin(radlat)
+    magic = 1 - _KRASOVSKY_EE * magic * magic
+    sqrtmagic = _sqrt(magic)
+    glat = lat + (dlat * 180.0) / (_KRASOVSKY_A_1_EE / (magic * sqrtmagic) * _PI)
+    glon = lon + (dlon * 180.0) / (_KRASOVSKY_A / sqrtmagic * _cos(radlat) * _PI)
+    z = _sqrt(glon * glon + glat * glat) + 0.00002 * _sin(glat * _X_PI)
+    theta = _atan2(glat, glon) + 0.000003 * _cos(glon * _X_PI)
+    return (glon, glat), (z * _cos(theta) + 0.0065, z * _sin(theta) + 0.006)
 
 
 def bd09_to_wgs84(lon: float, lat: float) -> tuple[float, float]:

@@ -23,13 +23,51 @@ LOGGER = logging.getLogger(__name__)
 
 APP_NAME = "yizhan"
 BAIDU_SRC = "webapp.yizhan.stations"
-_TENCENT_RESERVED = str.maketrans({";": "；", ":": "：", "|": "｜", ",": "，"})
+_TENCENT_MARKS = {";": "；", ":": "：", "|": "｜", ",": "，"}  # structure Tencent's marker value: full-width twins
+_TENCENT_RESERVED = str.maketrans(_TENCENT_MARKS)
+_ANY_TENCENT_MARK = re.compile("[" + re.escape("".join(_TENCENT_MARKS)) + "]")
 _PHONE_SEPARATORS = re.compile(r"[\s\-‐‑‒–—()（）.]")
 _PHONE = re.compile(r"\+?\d{3,15}")
+# The constant ends of nav_links' three links.
+_AMAP_TAIL = f"&src={APP_NAME}&coordinate=gaode&callnative=1"
+_BAIDU_TAIL = f"&output=html&coord_type=bd09ll&src={quote(BAIDU_SRC, safe='')}"
+_TENCENT_TAIL = f"&referer={APP_NAME}"
+
+
+# What urllib.parse.quote(s, safe="") leaves alone: ASCII letters, digits and "_.-~" (RFC 3986 unreserved).
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~")
+_ANY_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]")
+_ESCAPES_KEPT = 20_000  # characters whose escape is remembered (~100 bytes each; CJK in common use is ~7,000)
+
+
+class _Escapes(dict):
+    """Code point -> its text in a URL (itself, or the %XX of its UTF-8 bytes), learnt on first sight."""
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        escaped = char if char in _UNRESERVED else "%" + char.encode().hex("%").upper()
+        if len(self) < _ESCAPES_KEPT:
+            self[code] = escaped
+        return escaped
+
+
+_ESCAPES = _Escapes()
+
+
+def quote_all(value: str) -> str:
+    """Exactly `urllib.parse.quote(value, safe="")` (UTF-8, upper-case hex), several times faster.
+
+    The standard function escapes the UTF-8 bytes one by one in Python. Here a text with nothing
+    to keep (e.g. all Chinese) is escaped whole in C, and any other goes through `str.translate`
+    with a table of per-character escapes. Lone surrogates raise UnicodeEncodeError, as there.
+    """
+    if _ANY_UNRESERVED.search(value) is None:
+        return "%" + value.encode().hex("%").upper() if value else value
+    return value.translate(_ESCAPES)
 
 
 def _q(value: str, safe: str = "") -> str:
-    return quote(value, safe=safe)
+    return quote_all(value) if not safe else quote(value, safe=safe)
 
 
 def _deg(value: float) -> str:
@@ -62,21 +100,28 @@ def tencent_url(lon: float, lat: float, name: str, address: str | None = None) -
 def nav_links(lon: float, lat: float, name: str, address: str | None = None) -> dict[str, str]:
     """{"amap", "baidu", "tencent"} links for a WGS-84 (lon, lat) point, each converted to the CRS it needs.
 
-    Same links as `amap_url`, `baidu_url` and `tencent_url`; the GCJ-02 point and the quoted
-    texts are computed once for all three (this runs for every station of every answer).
+    Same links as `amap_url`, `baidu_url` and `tencent_url`; the GCJ-02 point, the formatted
+    coordinates and the quoted texts are computed once for all three (this runs for every station
+    of every answer).
     """
     name = name or "驿站"
     (glon, glat), (blon, blat) = wgs84_to_gcj02_and_bd09(lon, lat)
-    qname = _q(name)
-    qcontent = _q(address) if address else qname
-    gpos = f"{_deg(glon)},{_deg(glat)}"
+    glon_s, glat_s = f"{glon:.6f}", f"{glat:.6f}"  # as _deg
+    qname = quote_all(name)
+    # Tencent's texts: as quoted above unless they hold a mark to replace (a search is far cheaper than translate)
+    qtitle = qname if _ANY_TENCENT_MARK.search(name) is None else quote_all(name.translate(_TENCENT_RESERVED))
+    if address:
+        qcontent = quote_all(address)
+        qaddr = (qcontent if _ANY_TENCENT_MARK.search(address) is None
+                 else quote_all(address.translate(_TENCENT_RESERVED)))
+    else:
+        qcontent, qaddr = qname, qtitle
     return {
-        "amap": f"https://uri.amap.com/marker?position={gpos}&name={qname}&src={APP_NAME}&coordinate=gaode&callnative=1",
-        "baidu": (f"https://api.map.baidu.com/marker?location={_deg(blat)},{_deg(blon)}&title={qname}"
-                  f"&content={qcontent}&output=html&coord_type=bd09ll&src={_q(BAIDU_SRC)}"),
-        "tencent": (f"https://apis.map.qq.com/uri/v1/marker?marker=coord:{_deg(glat)},{_deg(glon)};"
-                    f"title:{_q(name.translate(_TENCENT_RESERVED))};"
-                    f"addr:{_q((address or name).translate(_TENCENT_RESERVED))}&referer={APP_NAME}"),
+        "amap": f"https://uri.amap.com/marker?position={glon_s},{glat_s}&name={qname}{_AMAP_TAIL}",
+        "baidu": (f"https://api.map.baidu.com/marker?location={blat:.6f},{blon:.6f}&title={qname}"
+                  f"&content={qcontent}{_BAIDU_TAIL}"),
+        "tencent": (f"https://apis.map.qq.com/uri/v1/marker?marker=coord:{glat_s},{glon_s};"
+                    f"title:{qtitle};addr:{qaddr}{_TENCENT_TAIL}"),
     }
 
 

@@ -59,6 +59,10 @@ class Station:
         props = self.properties()
         if extra:
             props.update(extra)
+        return self.feature_with(props)
+
+    def feature_with(self, props: dict[str, Any]) -> dict[str, Any]:
+        """This station as a GeoJSON Feature with `props` (taken as is) as its properties."""
         return {
             "type": "Feature",
             "id": self.id,

@@ -28,26 +28,48 @@ def _services_for(layers: tuple[str, ...]) -> set[str]:
     return {word for lid in chosen for word in store().layers[lid].services}
 
 
+_last_stamp: tuple[tuple[int, ...], str] = ((), "")
+
+
+def _time_stamp() -> str:
+    """Now in Asia/Shanghai as ISO text to the second; the text is made once a second (isoformat is slow)."""
+    global _last_stamp
+    now = datetime.now(SHANGHAI)
+    second = (now.second, now.minute, now.hour, now.day, now.month, now.year)
+    stamp = _last_stamp  # one read: another thread may swap the pair meanwhile, never half of it
+    if stamp[0] != second:
+        stamp = _last_stamp = (second, now.isoformat(timespec="seconds"))
+    return stamp[1]
+
+
 def _feature_collection(features: list[dict], **extra) -> dict:
     return {"type": "FeatureCollection", "features": features, "numberReturned": len(features),
-            "timeStamp": datetime.now(SHANGHAI).isoformat(timespec="seconds"), **extra}
+            "timeStamp": _time_stamp(), **extra}
+
+
+_NEAREST_PARAMS = params.allowed_names("lat", "lon", "k", "layer", "service", "open_now", "radius_m", "origin", "crs",
+                                       "at")
 
 
 @bp.get("/nearest")
 def nearest():
-    args = request.args
-    params.reject_unknown(args, ("lat", "lon", "k", "layer", "service", "open_now", "radius_m",
-                                 "origin", "crs", "at"))
+    # A plain dict of each parameter's first value, as MultiDict.get gives: every get of an absent
+    # parameter from the MultiDict raises (and catches) a werkzeug exception, ~7 a request here.
+    args = request.args.to_dict()
+    params.reject_unknown(args, _NEAREST_PARAMS)
+    the_store = store()
     lon, lat = params.point(args)
-    layers = params.word_list(args, "layer", store().layers, "layer")
+    layers = params.word_list(args, "layer", the_store.layers, "layer")
     query = NearestQuery(
         lon=lon, lat=lat, k=params.integer(args, "k", 1, MAX_K, 5), layers=layers,
-        services=params.word_list(args, "service", _services_for(layers), "service"),
+        services=params.word_list(args, "service", _services_for(layers), "service") if args.get("service") else (),
         open_now=params.flag(args, "open_now"), at=params.moment(args),
         radius_m=params.number(args, "radius_m", 0, MAX_RADIUS_M), origin=params.adcode(args, "origin"),
     )
     at = query.moment()
-    hits = store().nearest(query)
+    if at.second or at.microsecond:  # hours are judged per minute (station_answer would do this per station)
+        at = at.replace(second=0, microsecond=0)
+    hits = the_store.nearest(query)
     features = [station_answer(hit.station, at, hit.distance_m) for hit in hits]
     return jsonify(_feature_collection(features, query={"lon": lon, "lat": lat, "crs": "wgs84"}))
 

@@ -13,11 +13,18 @@ from layers.errors import InvalidQuery
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 ADCODE_RE = re.compile(r"^[1-8][0-9]{5}$")
+_INTEGER_RE = re.compile(r"[+-]?\d{1,12}")
+_ALWAYS_ALLOWED = frozenset({"lang", "_"})
+
+
+def allowed_names(*names: str) -> frozenset[str]:
+    """`names` and the parameters every endpoint takes, for `reject_unknown` (build once, at import)."""
+    return frozenset(names) | _ALWAYS_ALLOWED
 
 
 def reject_unknown(args: Mapping[str, str], allowed: Iterable[str]) -> None:
     """InvalidQuery for the first parameter not in `allowed` (typos must not pass silently)."""
-    known = set(allowed) | {"lang", "_"}
+    known = allowed if isinstance(allowed, frozenset) and _ALWAYS_ALLOWED <= allowed else set(allowed) | _ALWAYS_ALLOWED
     for name in args:
         if name not in known:
             raise InvalidQuery(f"unknown parameter {name!r}; allowed: {', '.join(sorted(known))}", name)
@@ -45,7 +52,7 @@ def integer(args: Mapping[str, str], name: str, low: int, high: int, default: in
     raw = args.get(name)
     if raw is None or raw.strip() == "":
         return default
-    if not re.fullmatch(r"[+-]?\d{1,12}", raw.strip()):
+    if not _INTEGER_RE.fullmatch(raw.strip()):
         raise InvalidQuery(f"{name} must be a whole number, got {raw[:40]!r}", name)
     value = int(raw)
     if not low <= value <= high:
@@ -65,7 +72,9 @@ def flag(args: Mapping[str, str], name: str) -> bool:
 
 def word_list(args: Mapping[str, str], name: str, allowed: Iterable[str], what: str) -> tuple[str, ...]:
     """A comma-separated list whose every word is in `allowed`."""
-    raw = args.get(name) or ""
+    raw = args.get(name)
+    if not raw:
+        return ()
     words = tuple(dict.fromkeys(w.strip() for w in raw.split(",") if w.strip()))
     allowed = set(allowed)
     for word in words:
@@ -86,7 +95,8 @@ def point(args: Mapping[str, str]) -> tuple[float, float]:
     """(lon, lat) in WGS-84 from lat/lon parameters in the declared crs."""
     lat = number(args, "lat", -90, 90, required=True)
     lon = number(args, "lon", -180, 180, required=True)
-    return to_wgs84(lon, lat, crs(args))
+    source = crs(args)
+    return (lon, lat) if source == "wgs84" else to_wgs84(lon, lat, source)  # floats already: as to_wgs84 gives
 
 
 def bbox(args: Mapping[str, str]) -> tuple[float, float, float, float] | None:
