@@ -7,9 +7,8 @@ next read and fold the changed rows into their own index.
 """
 from __future__ import annotations
 
-import itertools
-import operator
 import logging
+import operator
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping
@@ -34,10 +33,10 @@ from layers.layerdefs import Layer
 from layers.model import STATION_FIELDS, Station
 from layers.sqlite_file import open_sqlite
 from layers.store import Hit, ImportResult, NearestQuery, Page, StationStore
+from layers.stored_rows import StoredRows, station_from_row
 
 LOGGER = logging.getLogger(__name__)
 DB_NAME = "yizhan.sqlite3"
-RECORD_CACHE = 20_000  # Station records kept in memory per process (a few tens of MB)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS stations (
@@ -106,12 +105,7 @@ def _snapshot(row: tuple | None) -> str | None:
 
 
 def _row_to_station(row: tuple) -> Station:
-    sid, layer, lon, lat, props = row
-    data = orjson.loads(props)
-    for key in ("services", "origins", "items"):
-        if key in data:
-            data[key] = tuple(data[key])
-    return Station(id=sid, lon=lon, lat=lat, layer=layer, **data)
+    return station_from_row(*row)
 
 
 class _IndexBuild:
@@ -150,10 +144,9 @@ class EmbeddedStore(StationStore):
         self._db = open_sqlite(self.path, SCHEMA, "embedded store")
         self._lock = threading.RLock()
         self._index = SphereIndex(layers)
-        # Station records already read, by id (insertion order = age). Filled only from committed
-        # rows under self._lock; emptied on every write of this process and whenever another
-        # process's commit is seen (data_version), so it never answers with an old record.
-        self._records: dict[str, Station] = {}
+        # Every committed row, in memory: answers are built without a SQLite read. Changed only
+        # under self._lock, after a commit of this process or when another's is seen (data_version).
+        self._rows = StoredRows()
         self._reload()
         if seed is not None and self.count() == 0:
             result = self.import_rows(seed, actor="seed")
@@ -162,11 +155,11 @@ class EmbeddedStore(StationStore):
     # ---- index upkeep -------------------------------------------------------------
     def _reload(self) -> None:
         with self._lock:
-            self._records.clear()
             self._rev = self._current_rev()
             self._version = self._data_version()
-            rows = self._db.execute("SELECT id, layer, lon, lat, props FROM stations ORDER BY id")
+            rows = self._db.execute("SELECT id, layer, lon, lat, props FROM stations ORDER BY id").fetchall()
             self._index.load(_row_to_station(row) for row in rows)
+            self._rows.replace_all(rows)
 
     def _data_version(self) -> int:
         return self._db.execute("PRAGMA data_version").fetchone()[0]
@@ -181,7 +174,6 @@ class EmbeddedStore(StationStore):
             if version == self._version:
                 return
             self._version = version
-            self._records.clear()
             rows = self._db.execute(
                 "SELECT id, layer, lon, lat, props FROM stations WHERE rev > ?", (self._rev,)
             ).fetchall()
@@ -191,8 +183,10 @@ class EmbeddedStore(StationStore):
             raise StoreUnavailable(f"embedded store unreadable: {exc}") from exc
         for (sid,) in gone:
             self._index.remove(sid)
+            self._rows.remove(sid)
         for row in rows:
             self._index.upsert(_row_to_station(row))
+        self._rows.put_many(rows)
 
     # ---- reads --------------------------------------------------------------------
     def _check_layers(self, layers: tuple[str, ...]) -> None:
@@ -206,28 +200,7 @@ class EmbeddedStore(StationStore):
 
     def _fetch(self, ids: list[str]) -> dict[str, Station]:
         """Stations by id (absent ids left out); call with self._lock held, after _refresh()."""
-        records = self._records
-        found: dict[str, Station] = {}
-        missing = []
-        for sid in ids:
-            station = records.get(sid)
-            if station is None:
-                missing.append(sid)
-            else:
-                found[sid] = station
-        if not missing:
-            return found
-        marks = ",".join("?" * len(missing))
-        rows = self._db.execute(
-            f"SELECT id, layer, lon, lat, props FROM stations WHERE id IN ({marks})", missing
-        ).fetchall()
-        if len(records) + len(rows) > RECORD_CACHE:
-            for sid in list(itertools.islice(records, RECORD_CACHE // 10 + len(rows))):
-                del records[sid]  # the oldest tenth goes
-        for row in rows:
-            station = _row_to_station(row)
-            found[row[0]] = records[row[0]] = station
-        return found
+        return self._rows.stations(ids)
 
     def nearest(self, query: NearestQuery) -> list[Hit]:
         self._check_layers(query.layers)
@@ -301,10 +274,8 @@ class EmbeddedStore(StationStore):
                     self._db.execute("UPDATE meta SET value=? WHERE key='rev'", (str(rev),))
                     result = work(self._db, rev, utc_text(utc_now()))
                     self._db.execute("COMMIT")
-                    self._records.clear()
                 except BaseException:
                     self._db.execute("ROLLBACK")
-                    self._records.clear()  # in case the work read rows it then rolled back
                     raise
             except sqlite3.Error as exc:
                 raise StoreUnavailable(f"embedded store write failed: {exc}") from exc
@@ -335,7 +306,7 @@ class EmbeddedStore(StationStore):
             return old is None
 
         created = self._write(work)
-        self._index.upsert(station)
+        self._follow([station], [new])
         return bool(created)
 
     def delete(self, station_id: str, *, actor: str | None = None) -> None:
@@ -346,7 +317,7 @@ class EmbeddedStore(StationStore):
             self._change(db, rev, (at, actor, "delete"), old, None)
 
         self._write(work)
-        self._index.remove(station_id)
+        self._follow([], [], gone=[station_id])
 
     def import_rows(self, stations: Iterable[Station], *, actor: str | None = None) -> ImportResult:
         batch = list(stations)
@@ -376,33 +347,45 @@ class EmbeddedStore(StationStore):
             db.executemany("UPDATE station_audit SET before=? WHERE station_id=? AND seq>?",
                            ((_snapshot(existing[r[0]]), r[0], last_seq) for _, r in changed if r[0] in existing))
             db.execute("DELETE FROM tombstones WHERE id IN (SELECT id FROM stations WHERE rev=?)", (rev,))
-            return existing, [latest[i] for i, _ in changed], bool(empty)
+            return existing, [latest[i] for i, _ in changed], [r for _, r in changed], bool(empty)
 
         try:
-            existing, changed, was_empty = self._write(work)
+            existing, changed, changed_rows, was_empty = self._write(work)
         finally:
             built = fresh.result() if fresh is not None else None
         if built is not None and was_empty:
             with self._lock:
                 self._index = built
+                self._rows.put_many(changed_rows)
         else:
-            self._follow_import(changed, was_empty)
+            self._follow_import(changed, changed_rows, was_empty)
         inserted = len(latest) - len(existing)
         unchanged = len(latest) - len(changed)
         return ImportResult(inserted=inserted, updated=len(batch) - inserted - unchanged,
                             ids=tuple(s.id for s in batch), unchanged=unchanged)
 
-    def _follow_import(self, changed: list[Station], into_empty: bool) -> None:
-        """Bring the index up to date after an import: into an empty table, the rows written are
-        all there is (a bulk load, no read back); a large change reloads; a small one upserts."""
+    def _follow_import(self, changed: list[Station], rows: list[tuple], into_empty: bool) -> None:
+        """Bring the index and rows up to date after an import: into an empty table, the rows
+        written are all there is (a bulk load, no read back); a large change reloads; a small one upserts."""
         with self._lock:
             if into_empty:
                 self._index.load(changed)
+                self._rows.replace_all(rows)
             elif len(changed) > 2000:
                 self._reload()
             else:
-                for station in changed:
-                    self._index.upsert(station)
+                self._follow(changed, rows)
+
+    def _follow(self, stations: list[Station], rows: list[tuple], gone: Iterable[str] = ()) -> None:
+        """This process's committed change, into the index and the rows: `stations` (with their
+        stored `rows`) written, `gone` deleted."""
+        with self._lock:
+            for sid in gone:
+                self._index.remove(sid)
+                self._rows.remove(sid)
+            for station in stations:
+                self._index.upsert(station)
+            self._rows.put_many(rows)
 
     def revert(self, station_id: str, seq: int, *, actor: str | None) -> Station | None:
         check_seq(seq)
@@ -420,9 +403,9 @@ class EmbeddedStore(StationStore):
 
         target = self._write(work)
         if target is None:
-            self._index.remove(station_id)
+            self._follow([], [], gone=[station_id])
         else:
-            self._index.upsert(target)
+            self._follow([target], [_row(target)])
         return target
 
     def history(self, station_id: str, limit: int = 100) -> list[AuditEntry]:

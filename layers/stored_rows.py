@@ -1,0 +1,76 @@
+"""Every station's stored row, kept in memory in a compact form: answers need no database read.
+
+A nearest answer names a handful of stations out of all of them, scattered at random over the
+country, so a bounded cache of Station records misses almost every time and each answer paid a
+SQLite query plus JSON parsing for its rows. This table holds each station as it is stored —
+(layer, lon, lat, UTF-8 props JSON) — about 450 bytes a station in CPython (45 MB per 100,000
+stations per process; a Station object would take ~1.2 kB), and builds Station records on
+demand. The store that owns it keeps it in step with what is committed, like its index.
+"""
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+
+import orjson
+
+from layers.model import Station
+
+Row = tuple  # (id, layer, lon, lat, props JSON text or UTF-8 bytes): the embedded store's row
+_LISTS = ("services", "origins", "items")
+
+
+def station_from_row(sid: str, layer: str, lon: float, lat: float, props: str | bytes) -> Station:
+    """The Station of a stored row; props is the JSON object of its other fields (lists for tuples)."""
+    data = orjson.loads(props)
+    for key in _LISTS:
+        if key in data:
+            data[key] = tuple(data[key])
+    return Station(id=sid, lon=lon, lat=lat, layer=layer, **data)
+
+
+class StoredRows:
+    """id -> (layer, lon, lat, props bytes) for every stored station; not thread-safe (the owner locks)."""
+
+    def __init__(self) -> None:
+        self._rows: dict[str, tuple[str, float, float, bytes]] = {}
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def replace_all(self, rows: Iterable[Row]) -> None:
+        """Forget everything and hold exactly `rows`."""
+        self._rows = {}
+        self.put_many(rows)
+
+    def put_many(self, rows: Iterable[Row]) -> None:
+        table, intern = self._rows, sys.intern
+        for sid, layer, lon, lat, props in rows:
+            table[sid] = (intern(layer), lon, lat, props.encode() if isinstance(props, str) else props)
+
+    def remove(self, station_id: str) -> None:
+        self._rows.pop(station_id, None)
+
+    def stations(self, ids: Iterable[str]) -> dict[str, Station]:
+        """Stations by id; ids not held are left out."""
+        table = self._rows
+        found: dict[str, Station] = {}
+        for sid in ids:
+            row = table.get(sid)
+            if row is not None:
+                found[sid] = station_from_row(sid, *row)
+        return found
+
+
+_PROPS_FIELDS = ("name", "name_en", "address", "adcode", "phone", "hours", "services", "access", "status",
+                 "origins", "items", "operator", "source", "verified_at")
+
+
+def row_of(station: Station) -> Row:
+    """The stored row of a station (props: its fields but id, layer, lon and lat; empty ones left out)."""
+    props = {}
+    for name in _PROPS_FIELDS:
+        value = getattr(station, name)
+        if value is not None and value != ():
+            props[name] = value
+    return station.id, station.layer, station.lon, station.lat, orjson.dumps(props)
