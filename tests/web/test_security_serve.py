@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -38,9 +39,11 @@ def _needs_gunicorn():
     pytest.importorskip("gunicorn", reason="pip install gunicorn (requirements.txt)")
 
 
-def test_gunicorn_serves_the_app(tmp_path):
+@pytest.mark.parametrize("gunicorn_log", [None, "-"])
+def test_gunicorn_serves_the_app(tmp_path, gunicorn_log):
     port = free_port()
-    proc = subprocess.Popen(COMMAND, cwd=REPO, env=_env(tmp_path, YIZHAN_BIND=f"127.0.0.1:{port}"),
+    extra = {"YIZHAN_GUNICORN_ACCESSLOG": gunicorn_log} if gunicorn_log else {}
+    proc = subprocess.Popen(COMMAND, cwd=REPO, env=_env(tmp_path, YIZHAN_BIND=f"127.0.0.1:{port}", **extra),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -60,9 +63,13 @@ def test_gunicorn_serves_the_app(tmp_path):
         assert status == 400 and bad["error"]["parameter"] == "lat"
     finally:
         proc.send_signal(signal.SIGTERM)
-        err = proc.communicate(timeout=40)[1]
+        out, err = proc.communicate(timeout=40)
     assert proc.returncode == 0, err[-2000:]
     assert "Booting worker" in err
+    # the app's own access line always; gunicorn's (method, path, status, ms, bytes) only when asked for
+    assert re.search(r"GET /api/v1/nearest 200 [0-9.]+ms \d+ client=[0-9a-f]{8}", out), out[-2000:]
+    gunicorn_lines = re.findall(r"\] GET /api/v1/nearest 200 \d+ms \d+$", out, re.MULTILINE)
+    assert len(gunicorn_lines) == (1 if gunicorn_log else 0), out[-2000:]
 
 
 @pytest.mark.parametrize(("name", "value", "message"), [
