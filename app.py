@@ -39,7 +39,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     init_auth(app, settings["database_url"], settings["data_dir"])  # tokens kept in the station database
     app.extensions["yizhan.store"] = open_store(
         layers, settings["data_dir"], settings["database_url"], settings["read_urls"],
-        seed_path=SAMPLE_STATIONS if settings["seed"] else None,
+        seed_path=SAMPLE_STATIONS if settings["seed"] else None, pg_mirror=settings["pg_mirror"],
     )
     for blueprint in (api.bp, meta.bp, geocode_api.bp, pages.bp, assets.bp, planner.bp, history_api.bp, ogc.bp):
         app.register_blueprint(blueprint)

@@ -15,12 +15,13 @@ LOGGER = logging.getLogger(__name__)
 
 def open_store(
     layers: Mapping[str, Layer], data_dir: str | Path, database_url: str | None = None,
-    read_urls: tuple[str, ...] = (), seed_path: Path | None = SAMPLE_STATIONS,
+    read_urls: tuple[str, ...] = (), seed_path: Path | None = SAMPLE_STATIONS, pg_mirror: bool = True,
 ) -> StationStore:
     """The configured store, seeded from `seed_path` when it is empty.
 
     PostGIS is opened through a DeferredStore: if the database is down at start the app still
-    starts, answers 503 and opens the store once the database is back.
+    starts, answers 503 and opens the store once the database is back. With `pg_mirror` each
+    process answers nearest and radius queries from its own mirror (layers/pg_mirror.py).
     """
     def seed() -> Iterator[Station] | None:  # a fresh iterator for every attempt to open
         if seed_path and Path(seed_path).exists():
@@ -33,7 +34,8 @@ def open_store(
         from layers.postgis import PostgisStore
 
         LOGGER.info("opening PostGIS store at %s", describe(database_url))
-        return DeferredStore(lambda: PostgisStore(database_url, layers, seed=seed(), read_urls=read_urls),
+        return DeferredStore(lambda: PostgisStore(database_url, layers, seed=seed(), read_urls=read_urls,
+                                                  mirror=pg_mirror),
                              layers, kind=PostgisStore.kind)
     from layers.embedded import EmbeddedStore
 

@@ -26,6 +26,7 @@ import math
 import operator
 import re
 import threading
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
 from typing import Any
@@ -48,6 +49,7 @@ from layers.errors import (
 )
 from layers.layerdefs import Layer
 from layers.model import Station
+from layers.pg_mirror import PgMirror, notify
 from layers.pg_pool import (
     CONN_ERRORS,
     Pool,
@@ -185,7 +187,7 @@ class PostgisStore(StationStore):
 
     def __init__(
         self, url: str, layers: Mapping[str, Layer], seed: Iterable[Station] | None = None,
-        read_urls: tuple[str, ...] = (), pool_size: int = 8,
+        read_urls: tuple[str, ...] = (), pool_size: int = 8, mirror: bool = True,
     ) -> None:
         super().__init__(layers)
         self.url = url
@@ -193,10 +195,15 @@ class PostgisStore(StationStore):
         self._replicas = [Pool(u, pool_size) for u in read_urls]
         self._next_replica = itertools.cycle(range(len(self._replicas))) if self._replicas else None
         self._rr_lock = threading.Lock()
+        self._mirror: PgMirror | None = None
+        self._announcing = threading.local()  # tokens of the write under way in this thread
         try:
             upgrade(url)
             if seed is not None:
                 self._import(seed, only_if_empty=True, actor="seed")
+            if mirror:
+                self._mirror = PgMirror(url, dict(layers), self._all_stations, self._stations_by_id)
+                self._mirror.open()
         except BaseException:
             self.close()
             raise
@@ -220,7 +227,51 @@ class PostgisStore(StationStore):
             return run(self._primary, work)
 
     def _write(self, work: Callable) -> Any:
-        return run(self._primary, work, write=True)
+        """`work(cursor)` in one write transaction; what it `_announce`s reaches the mirrors on commit."""
+        tokens: list[str] = []
+
+        def announced(cur):
+            cur.execute("SET LOCAL yizhan.notified = 'on'")  # this write announces itself (migration 0004)
+            return work(cur)
+
+        self._announcing.tokens = tokens
+        try:
+            result = run(self._primary, announced, write=True)
+        except BaseException:
+            for token in tokens:
+                self._mirror.abandoned(token)
+            raise
+        finally:
+            self._announcing.tokens = None
+        for token in tokens[:-1]:  # attempts that were retried on a new connection never committed
+            self._mirror.abandoned(token)
+        if tokens:
+            self._mirror.committed(tokens[-1])
+        return result
+
+    def _announce(self, cur, written: list[Station], gone: list[str]) -> None:
+        """In a write transaction: tell every process's mirror what it writes (delivered on commit)."""
+        if self._mirror is None:
+            token = uuid.uuid4().hex  # other processes may mirror even when this one does not
+        else:
+            token = self._mirror.new_token(written, gone)
+            self._announcing.tokens.append(token)
+        notify(cur, token, [s.id for s in written] + gone)
+
+    def _all_stations(self) -> list[Station]:
+        """Every station, from the primary (the mirror's full load)."""
+        def work(cur):
+            cur.execute("SET LOCAL statement_timeout = 0")
+            cur.execute(f"SELECT {_SELECT} FROM stations")
+            return [_row_to_station(r) for r in cur.fetchall()]
+
+        return run(self._primary, work, write=True)  # a transaction: SET LOCAL needs one
+
+    def _stations_by_id(self, ids: list[str]) -> list[Station]:
+        """The stored stations among `ids`, from the primary (what a notification names)."""
+        rows = run(self._primary, lambda cur: (cur.execute(f"SELECT {_SELECT} FROM stations WHERE id = ANY(%s)",
+                                                           (ids,)), cur.fetchall())[1])
+        return [_row_to_station(r) for r in rows]
 
     def _check_layers(self, layers: tuple[str, ...]) -> None:
         unknown = [lid for lid in layers if lid not in self.layers]
@@ -283,6 +334,11 @@ class PostgisStore(StationStore):
         self._check_point(query.lon, query.lat)
         if query.k <= 0 or not self._possible_layers(query):
             return []
+        if self._mirror is not None:
+            try:
+                return self._mirror.nearest(query)
+            except StoreUnavailable:  # not provably current (primary lost): the database answers, or a replica
+                pass
         sql, params = self._nearest_sql(query)
         at = query.moment() if query.open_now else None
         fetch = query.k + EXTRA_FETCH if at is None else 2 * query.k + MIN_FETCH
@@ -308,6 +364,11 @@ class PostgisStore(StationStore):
     def within(self, lon: float, lat: float, radius_m: float, layers: tuple[str, ...] = ()) -> list[Hit]:
         self._check_layers(layers)
         self._check_point(lon, lat)
+        if self._mirror is not None:
+            try:
+                return self._mirror.within(lon, lat, radius_m, layers)
+            except StoreUnavailable:
+                pass
         where = ["status <> 'removed'", f"ST_DWithin(geog, {_POINT}, %(sphere_radius)s, false)"]
         params = {"lon": lon, "lat": lat, "sphere_radius": (radius_m + 0.001) / FLOOR_PER_KNN_M}
         if layers:
@@ -400,6 +461,8 @@ class PostgisStore(StationStore):
             info["error"] = exc.message if isinstance(exc, StoreUnavailable) else first_line(exc)
         if self._replicas:
             info["replicas"] = [self._replica_health(pool) for pool in self._replicas]
+        if self._mirror is not None:
+            info["mirror"] = self._mirror.health()
         return info
 
     @staticmethod
@@ -426,8 +489,7 @@ class PostgisStore(StationStore):
         row = cur.fetchone()
         return None if row is None else _row_to_station(row)
 
-    @staticmethod
-    def _change(cur, station_id: str, actor: str | None, action: str,
+    def _change(self, cur, station_id: str, actor: str | None, action: str,
                 old: Station | None, new: Station | None) -> None:
         """Write `new` (None: delete the station) and the audit row, in the caller's transaction."""
         if new is None:
@@ -437,6 +499,7 @@ class PostgisStore(StationStore):
             cur.execute(f"INSERT INTO stations ({_SELECT}) VALUES ({marks}) ON CONFLICT (id) DO UPDATE SET {_UPSERT_SET}",
                         _values(new))
         audit_pg.audit_one(cur, station_id, actor, action, old, new)
+        self._announce(cur, [] if new is None else [new], [station_id] if new is None else [])
 
     def put(self, station: Station, create_only: bool = False, *, actor: str | None = None) -> bool:
         def work(cur):
@@ -515,6 +578,7 @@ class PostgisStore(StationStore):
             if len(latest) - unchanged >= ANALYZE_AFTER_ROWS:  # fresh statistics, or the planner guesses
                 cur.execute("SET LOCAL default_statistics_target = 20")
                 cur.execute("ANALYZE stations")
+            self._announce(cur, latest, [])
             return existing, unchanged
 
         counts = self._guard(lambda: self._write(work))
@@ -536,6 +600,8 @@ class PostgisStore(StationStore):
             raise InvalidStation(f"the database refused a station: {first_line(exc)}") from exc
 
     def close(self) -> None:
+        if getattr(self, "_mirror", None) is not None:
+            self._mirror.close()
         for pool in (self._primary, *self._replicas):
             pool.close()
 

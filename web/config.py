@@ -50,4 +50,16 @@ def check_config(config: Mapping[str, Any]) -> dict[str, Any]:
     if not 0 <= proxies <= 5:
         raise ConfigError("YIZHAN_PROXIES must be between 0 and 5")
     return {"proxies": proxies, "database_url": url, "read_urls": reads, "data_dir": str(config["DATA_DIR"]), "tokens": tokens,
-            "seed": bool(config.get("SEED", True))}
+            "seed": bool(config.get("SEED", True)), "pg_mirror": _flag(config.get("PG_MIRROR", True), "YIZHAN_PG_MIRROR")}
+
+
+def _flag(value: Any, name: str) -> bool:
+    """A yes/no setting: a bool, or 1/0, true/false, yes/no, on/off."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be 1 or 0 (true/false), got {str(value)[:40]!r}")

@@ -14,7 +14,7 @@ from layers.store import NearestQuery
 from tests.stations import ORIGINS, brute_nearest, random_stations
 
 N_STATIONS = 2500
-STORES = ["embedded", "postgis"]
+STORES = ["embedded", "postgis", "postgis-sql"]  # postgis: nearest from its mirror; -sql: by KNN in SQL
 
 
 def make_store(kind: str, request, tmp_path_factory, layers, seed, db_fixture: str):
@@ -23,7 +23,7 @@ def make_store(kind: str, request, tmp_path_factory, layers, seed, db_fixture: s
     from layers.postgis import PostgisStore
 
     url = request.getfixturevalue(db_fixture)
-    return PostgisStore(url, layers, seed=seed)
+    return PostgisStore(url, layers, seed=seed, mirror=kind == "postgis")
 
 
 @pytest.fixture(scope="module", params=STORES)

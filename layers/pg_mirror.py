@@ -1,0 +1,250 @@
+"""An in-process mirror of the PostGIS stations for nearest and radius answers.
+
+PostgreSQL stays the system of record: every write goes there, in one transaction, audited.
+Each process (gunicorn worker) keeps what the embedded store keeps: the SphereIndex and the
+stored rows (`layers.stored_rows`), so a nearest answer costs no database round trip and no
+KNN scan on the server — on two cores that was more work than the whole HTTP stack.
+
+Freshness comes from LISTEN/NOTIFY on channel `yizhan_stations`, on a connection of its own:
+- the store's writes send `{"w": token, "ids": [...]}` (or `"ids": null` for a large import)
+  inside their transaction, so it is delivered exactly when (and only if) they commit, in
+  commit order;
+- any other write (psql, another tool) fires the statement trigger of migration 0004, which
+  sends `*`: reload everything;
+- every read first drains what has arrived (a non-blocking read of the socket). Changed ids
+  are read again from the database (deleted ones are gone from it); `*` or `ids: null` reloads.
+- a write of this process registers its token and what it wrote before it commits; whoever
+  drains that notification applies the registered rows instead of reading them back, and the
+  writer waits until its own notification has been drained, so a process always reads its own
+  writes, in the order the database committed them.
+
+If the listening connection is lost (the server restarted), nothing proves the mirror current:
+it raises StoreUnavailable, and the store answers from the database instead (a replica when the
+primary is down, else HTTP 503 as every PostGIS read while the server is down) until a new
+connection is listening and a full reload has finished; reconnects are tried at most once a second. Memory: what the embedded store holds (index and rows, ~0.7 kB a station).
+"""
+from __future__ import annotations
+
+import logging
+import select
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+
+import orjson
+import psycopg2
+import psycopg2.extensions
+
+from layers.errors import StoreUnavailable
+from layers.index import Filter, SphereIndex
+from layers.layerdefs import Layer
+from layers.model import Station
+from layers.pg_pool import CONN_ERRORS, connect, describe, first_line
+from layers.store import Hit, NearestQuery
+from layers.stored_rows import StoredRows, row_of
+
+LOGGER = logging.getLogger(__name__)
+CHANNEL = "yizhan_stations"
+MAX_NOTIFIED_IDS = 200  # more ids than this in one write: the notification says "reload all"
+RECONNECT_EVERY_S = 1.0
+OWN_WAIT_S = 2.0
+BULK_FOLLOW = 2000  # more stations than this in one change: load or reload, not one upsert each  # how long a writer waits for its own notification before the mirror counts as unsynced
+
+ReadAll = Callable[[], Iterable[Station]]
+ReadIds = Callable[[list[str]], Iterable[Station]]
+
+
+def notify(cur, token: str, ids: list[str] | None) -> None:
+    """Announce a write (in its transaction, which has set yizhan.notified = 'on' before writing, so
+    that the migration-0004 trigger stays quiet): its ids, or None when there are too many to list."""
+    if ids is not None and len(ids) > MAX_NOTIFIED_IDS:
+        ids = None
+    cur.execute("SELECT pg_notify(%s, %s)", (CHANNEL, orjson.dumps({"w": token, "ids": ids}).decode()))
+
+
+class PgMirror:
+    """SphereIndex + stored rows of every station, kept current from NOTIFY; thread-safe."""
+
+    def __init__(self, url: str, layers: dict[str, Layer], read_all: ReadAll, read_ids: ReadIds) -> None:
+        self.url = url
+        self.layers = layers
+        self._read_all, self._read_ids = read_all, read_ids
+        self._lock = threading.RLock()
+        self._index = SphereIndex(layers)
+        self._rows = StoredRows()
+        self._listen: psycopg2.extensions.connection | None = None
+        self._synced = False
+        self._reload_due = False
+        self._last_try = 0.0
+        self._pending: dict[str, tuple[list[Station], list[str]]] = {}  # own writes not yet drained
+        self._done: set[str] = set()  # own tokens drained before their writer came to wait
+
+    # ---- reading ------------------------------------------------------------------------
+    def nearest(self, query: NearestQuery) -> list[Hit]:
+        flt = Filter(query.layers, query.services, query.origin, query.open_now, query.moment())
+        with self._lock:
+            self._fresh()
+            return self._hits(self._index.nearest(query.lon, query.lat, query.k, flt, query.radius_m))
+
+    def within(self, lon: float, lat: float, radius_m: float, layers: tuple[str, ...] = ()) -> list[Hit]:
+        with self._lock:
+            self._fresh()
+            return self._hits(self._index.within(lon, lat, radius_m, Filter(layers)))
+
+    def _hits(self, pairs: list[tuple[float, str]]) -> list[Hit]:
+        stations = self._rows.stations([sid for _, sid in pairs])
+        return [Hit(stations[sid], d) for d, sid in pairs if sid in stations]
+
+    def open(self) -> None:
+        """Listen and load everything; StoreUnavailable when the database cannot be reached."""
+        with self._lock:
+            self._resync()
+
+    def health(self) -> dict:
+        """Whether the mirror is provably current (after taking in what has arrived), and its size."""
+        with self._lock:
+            try:
+                self._fresh()
+            except StoreUnavailable:
+                pass  # reported as not synced
+            return {"synced": self._synced, "stations": len(self._rows)}
+
+    # ---- writes of this process -----------------------------------------------------------
+    def new_token(self, written: list[Station], gone: list[str]) -> str:
+        """Register a write about to commit; its notification will apply `written` and `gone`."""
+        token = uuid.uuid4().hex
+        with self._lock:
+            self._pending[token] = (written, gone)
+        return token
+
+    def committed(self, token: str) -> None:
+        """The write of `token` committed: wait until its notification is drained (so this process
+        reads its own write); if it never comes, the mirror reloads before the next read."""
+        deadline = time.monotonic() + OWN_WAIT_S
+        with self._lock:
+            try:
+                while token not in self._done and self._synced:
+                    self._drain(wait=max(0.0, deadline - time.monotonic()))
+                    if time.monotonic() >= deadline and token not in self._done:
+                        LOGGER.warning("own write notification did not arrive; the mirror will reload")
+                        self._synced = False
+            except StoreUnavailable:
+                pass  # already marked unsynced: the next read reloads or answers 503
+            finally:
+                self._done.discard(token)
+                self._pending.pop(token, None)
+
+    def abandoned(self, token: str) -> None:
+        """The write of `token` rolled back: nothing will be announced."""
+        with self._lock:
+            self._pending.pop(token, None)
+
+    # ---- keeping current ----------------------------------------------------------------
+    def _fresh(self) -> None:
+        """Bring the mirror up to date, or raise StoreUnavailable (call with the lock held)."""
+        if not self._synced:
+            self._resync()
+        self._drain(wait=0.0)
+        if self._reload_due:
+            self._reload()
+
+    def _resync(self) -> None:
+        now = time.monotonic()
+        if now - self._last_try < RECONNECT_EVERY_S and self._last_try:
+            raise StoreUnavailable(f"PostgreSQL at {describe(self.url)} is not reachable (mirror not in sync)")
+        self._last_try = now
+        self._close_listen()
+        conn = connect(self.url)  # StoreUnavailable when down
+        try:
+            conn.autocommit = True
+            with conn.cursor() as cur:
+                cur.execute(f"LISTEN {CHANNEL}")  # first: no change between the load and the listen is missed
+            self._listen = conn
+            self._reload()
+        except (StoreUnavailable, *CONN_ERRORS) as exc:
+            self._close_listen()
+            if isinstance(exc, StoreUnavailable):
+                raise
+            raise StoreUnavailable(f"PostgreSQL at {describe(self.url)} failed: {first_line(exc)}") from exc
+        self._synced = True
+        self._last_try = 0.0
+
+    def _reload(self) -> None:
+        stations = list(self._read_all())
+        index = SphereIndex(self.layers)
+        index.load(stations)
+        rows = StoredRows()
+        rows.put_many(row_of(s) for s in stations)
+        self._index, self._rows = index, rows
+        self._reload_due = False
+        LOGGER.info("mirror of %s loaded: %d stations", describe(self.url), len(stations))
+
+    def _drain(self, wait: float) -> None:
+        """Apply every notification that has arrived (waiting up to `wait` s for the first one)."""
+        conn = self._listen
+        if conn is None:
+            raise StoreUnavailable(f"PostgreSQL at {describe(self.url)} is not reachable (mirror not in sync)")
+        try:
+            if wait > 0 and not conn.notifies:
+                select.select([conn], [], [], wait)
+            for _ in range(100):
+                conn.poll()
+                # still readable after a poll: more came, or the server said goodbye (a warning) and
+                # closed the socket; the next poll reads the end and raises
+                if not select.select([conn], [], [], 0)[0]:
+                    break
+            notes, conn.notifies[:] = list(conn.notifies), []
+        except CONN_ERRORS as exc:
+            self._synced = False
+            self._close_listen()
+            raise StoreUnavailable(f"PostgreSQL at {describe(self.url)} failed: {first_line(exc)}") from exc
+        if notes:
+            self._apply([n.payload for n in notes])
+
+    def _apply(self, payloads: list[str]) -> None:
+        """Notifications in commit order: own writes from what they registered, others read again."""
+        reload_all, read_again, tokens = False, [], []
+        for payload in payloads:
+            message = None if payload == "*" else orjson.loads(payload)
+            if message is not None and message["w"] in self._pending:
+                tokens.append(message["w"])
+            elif message is None or message["ids"] is None:
+                reload_all = True
+            else:
+                read_again.extend(message["ids"])
+        if reload_all:  # everything read again after these commits, own writes included
+            self._reload_due = True
+        else:
+            for token in tokens:
+                self._follow(*self._pending[token])
+            if read_again:
+                ids = list(dict.fromkeys(read_again))
+                found = {s.id: s for s in self._read_ids(ids)}
+                self._follow(list(found.values()), [sid for sid in ids if sid not in found])
+        self._done.update(tokens)
+
+    def _follow(self, written: list[Station], gone: list[str]) -> None:
+        """Changes known to be committed: applied in place, or a bulk load / reload when large."""
+        if len(written) + len(gone) > BULK_FOLLOW:
+            self._reload_due = True  # read everything again before the next answer (not in the writer's time)
+            return
+        for sid in gone:
+            self._index.remove(sid)
+            self._rows.remove(sid)
+        for station in written:
+            self._index.upsert(station)
+        self._rows.put_many(row_of(s) for s in written)
+
+    def _close_listen(self) -> None:
+        conn, self._listen = self._listen, None
+        if conn is not None:
+            try:
+                conn.close()
+            except psycopg2.Error:
+                pass
+
+    def close(self) -> None:
+        with self._lock:
+            self._synced = False
+            self._close_listen()
