@@ -5,8 +5,8 @@ k-d tree over those coordinates ranks candidates the way the globe does, not the
 lon/lat degrees do. The final order is by ellipsoidal (WGS-84) distance; the search
 over-fetches until a proven lower bound on the distance of every point not yet fetched
 (`GEODESIC_M_PER_RADIAN_LOWER` times its central angle) exceeds the k-th distance, so the
-answer is exact. scipy's cKDTree does the chord search (2.5x faster per query than
-rtree's nearest in 3-D, measured in bench/); rtree answers bounding-box listings, where
+answer is exact. A k-d tree does the chord search (`layers.chord_tree`: pykdtree, or scipy's
+cKDTree, both far faster per query than rtree's nearest in 3-D, measured in bench/); rtree answers bounding-box listings, where
 lon/lat boxes are the question itself. Writes go to a small unindexed delta that every
 query scans; a layer's tree is rebuilt when its delta grows.
 """
@@ -22,10 +22,10 @@ from datetime import datetime
 import numpy as np
 from pyproj import Geod
 from rtree import index as rtree_index
-from scipy.spatial import cKDTree
 
 from geo.distance import GEODESIC_M_PER_RADIAN_LOWER, geodesic_many_m, unit_xyz
 from geo.hours import parse_hours
+from layers.chord_tree import ChordTree
 from layers.layerdefs import Layer
 from layers.model import Station
 
@@ -54,7 +54,7 @@ class _Tree:
 
     def __init__(self, positions: np.ndarray, xyz: np.ndarray) -> None:
         self.positions = positions
-        self.tree = cKDTree(xyz[positions]) if len(positions) else None
+        self.tree = ChordTree(xyz[positions]) if len(positions) else None
         self.delta: list[int] = []
 
 
@@ -215,8 +215,7 @@ class SphereIndex:
             if tree.tree is not None:
                 theta = radius_m / GEODESIC_M_PER_RADIAN_LOWER
                 chord = 2.0 if theta >= np.pi else 2 * np.sin(theta / 2) * (1 + 1e-12)
-                hits = tree.tree.query_ball_point(q, chord)
-                found = np.concatenate([found, tree.positions[np.asarray(hits, np.int64)]])
+                found = np.concatenate([found, tree.positions[tree.tree.ball(q, chord)]])
             return [(d, self._ids[p]) for d, _, p in self._scan(lon, lat, found, matcher, radius_m)]
 
     def in_bbox(self, bbox: Sequence[float] | None, flt: Filter = Filter()) -> list[str]:
@@ -303,11 +302,7 @@ class SphereIndex:
                 # A very selective filter: scanning every point once beats more tree rounds.
                 found = self._scan(lon, lat, tree.positions, matcher, radius_m)
                 return sorted({i[2]: i for i in best + found}.values(), key=_order)
-            if bound == np.inf:  # an explicit bound costs cKDTree ~5 us per call
-                chords, idx = tree.tree.query(q, k=[*range(1, fetch + 1)] if fetch == 1 else fetch)
-            else:
-                chords, idx = tree.tree.query(q, k=fetch, distance_upper_bound=bound)
-                chords, idx = chords[idx < n], idx[idx < n]
+            chords, idx = tree.tree.nearest(q, fetch, bound)
             positions = tree.positions[idx]
             for chord, pos, good in zip(chords.tolist(), positions.tolist(), matcher(positions).tolist()):
                 if chord > limit:
