@@ -5,7 +5,9 @@
 
 Starts gunicorn itself (gunicorn.conf.py, the app with `init_security`) on a free port of
 127.0.0.1, on each store: the embedded one in a temporary data directory, and PostGIS in its
-own throwaway cluster (tests/pgfixtures.PgCluster); stations are generated over China and
+own throwaway cluster (tests/pgfixtures.PgCluster) — as configured by default (`postgis`: each
+worker answers nearest from its mirror) and, as the reference in the same run, with
+YIZHAN_PG_MIRROR=0 (`postgis-sql`: KNN in the database); stations are generated over China and
 written with the store's `import_rows`. The load comes from `wrk` (Debian package) when it is
 installed, else from a small threaded Python client (which saturates sooner: the numbers say
 which one ran). The trivial endpoint is a small static file served by the same app and
@@ -288,7 +290,7 @@ def run_store(kind: str, n: int, seconds: float, max_connections: int, workers: 
     cluster = None
     try:
         url = None
-        if kind == "postgis":
+        if kind.startswith("postgis"):
             from tests.pgfixtures import PgCluster
 
             cluster = PgCluster()
@@ -296,7 +298,8 @@ def run_store(kind: str, n: int, seconds: float, max_connections: int, workers: 
             cluster.start()
             url = cluster.url
         slug = fill_store(n, data_dir, url)
-        with gunicorn(data_dir, url, workers) as server:
+        mirror = {"YIZHAN_PG_MIRROR": "0"} if kind == "postgis-sql" else {}
+        with gunicorn(data_dir, url, workers, **mirror) as server:
             result = measure(server, slug, seconds, max_connections)
             result["workers"] = len(server.worker_pids())
         return result
@@ -341,7 +344,8 @@ def _machine() -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--stations", type=int, default=100_000)
-    parser.add_argument("--stores", default="embedded,postgis")
+    parser.add_argument("--stores", default="embedded,postgis,postgis-sql",
+                        help="postgis: nearest from each worker's mirror; postgis-sql: YIZHAN_PG_MIRROR=0, KNN in SQL")
     parser.add_argument("--seconds", type=float, default=10.0, help="duration of each load run")
     parser.add_argument("--max-connections", type=int, default=64)
     parser.add_argument("--workers", type=int, default=None, help="gunicorn workers (default: gunicorn.conf.py)")

@@ -62,6 +62,19 @@ def find_bin_dir() -> Path:
                           "install postgresql and postgresql-<major>-postgis-3")
 
 
+def run_sql(url: str, sql: str, params: tuple = ()) -> list[tuple]:
+    """One statement on its own connection, committed; the rows it returns (if any)."""
+    import psycopg2
+
+    conn = psycopg2.connect(url, connect_timeout=5)
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute(sql, params)
+            return cur.fetchall() if cur.description else []
+    finally:
+        conn.close()
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:

@@ -6,23 +6,13 @@ from __future__ import annotations
 
 import time
 
-import psycopg2
 import pytest
 
 from layers.errors import Conflict
 from layers.postgis import PostgisStore
 from layers.store import NearestQuery
+from tests.pgfixtures import run_sql
 from tests.stations import brute_nearest, random_stations
-
-
-def _sql(url: str, sql: str, params: tuple = ()) -> list[tuple]:
-    conn = psycopg2.connect(url, connect_timeout=5)
-    try:
-        with conn, conn.cursor() as cur:
-            cur.execute(sql, params)
-            return cur.fetchall() if cur.description else []
-    finally:
-        conn.close()
 
 
 def nearest_ids(store, station, k=1):
@@ -94,12 +84,12 @@ def test_a_write_behind_the_stores_back_reloads_the_mirrors(pair, postgis_url):
     a, b, _, seed = pair
     victim = seed[5]
     there = victim.with_changes(lon=88.8, lat=44.4)
-    _sql(postgis_url, "UPDATE stations SET lon = 88.8, lat = 44.4 WHERE id = %s", (victim.id,))
+    run_sql(postgis_url, "UPDATE stations SET lon = 88.8, lat = 44.4 WHERE id = %s", (victim.id,))
     eventually(lambda: nearest_ids(b, there) == [victim.id])
     assert b.nearest(NearestQuery(lon=88.8, lat=44.4, k=1))[0].distance_m == 0.0
-    _sql(postgis_url, "DELETE FROM stations WHERE id = %s", (victim.id,))
+    run_sql(postgis_url, "DELETE FROM stations WHERE id = %s", (victim.id,))
     eventually(lambda: victim.id not in nearest_ids(a, there, k=3))
-    _sql(postgis_url, "TRUNCATE stations")
+    run_sql(postgis_url, "TRUNCATE stations")
     eventually(lambda: a.nearest(NearestQuery(lon=100, lat=30, k=3)) == [])
     eventually(lambda: b.health()["mirror"]["stations"] == 0)
 
@@ -118,7 +108,7 @@ def test_a_large_import_reaches_the_other_mirror(pair, layers):
 def test_a_lost_listener_falls_back_to_the_database_and_resyncs(pair, postgis_url, layers):
     a, b, sql, seed = pair
     # kill b's listening connection (the server stays up): b cannot prove itself current
-    _sql(postgis_url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+    run_sql(postgis_url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                       "WHERE query LIKE 'LISTEN %%' AND pid = %s", (b._mirror._listen.info.backend_pid,))
     time.sleep(0.2)
     late = seed[9].with_changes(id="while-deaf", lon=99.9, lat=22.2)

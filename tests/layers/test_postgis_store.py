@@ -6,7 +6,6 @@ import threading
 import time
 from datetime import datetime
 
-import psycopg2
 import pytest
 
 from geo.hours import SHANGHAI
@@ -14,20 +13,10 @@ from layers.embedded import EmbeddedStore
 from layers.errors import Conflict, InvalidQuery, StationNotFound, StoreUnavailable
 from layers.postgis import KNN_SPHERE_RADIUS_M, PostgisStore, migrations, upgrade
 from layers.store import NearestQuery
-from tests.pgfixtures import PgCluster, start_cluster
+from tests.pgfixtures import PgCluster, run_sql, start_cluster
 from tests.stations import ORIGINS, random_stations
 
 N_STATIONS = 3000
-
-
-def _sql(url: str, sql: str, params: tuple = ()) -> list[tuple]:
-    conn = psycopg2.connect(url, connect_timeout=5)
-    try:
-        with conn, conn.cursor() as cur:
-            cur.execute(sql, params)
-            return cur.fetchall() if cur.description else []
-    finally:
-        conn.close()
 
 
 def pairs(hits):
@@ -52,9 +41,9 @@ def both(postgis_module_url, layers, stations, tmp_path_factory):
 # ---- schema ------------------------------------------------------------------------------
 def test_postgis_extension_exists(postgis_url, layers):
     PostgisStore(postgis_url, layers).close()
-    (version,), = _sql(postgis_url, "SELECT postgis_full_version()")
+    (version,), = run_sql(postgis_url, "SELECT postgis_full_version()")
     assert "POSTGIS=" in version
-    (geog_type,), = _sql(postgis_url, "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+    (geog_type,), = run_sql(postgis_url, "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
                                       "WHERE attrelid = 'stations'::regclass AND attname = 'geog'")
     assert geog_type == "geography(Point,4326)"
 
@@ -64,8 +53,8 @@ def test_upgrade_creates_postgis_in_a_plain_database_once(pg_cluster):
     try:
         assert upgrade(url) == [v for v, _ in migrations()]
         assert upgrade(url) == []
-        assert _sql(url, "SELECT extname FROM pg_extension WHERE extname = 'postgis'") == [("postgis",)]
-        assert [r[0] for r in _sql(url, "SELECT version FROM schema_migrations ORDER BY 1")] == ["0001", "0002", "0003", "0004"]
+        assert run_sql(url, "SELECT extname FROM pg_extension WHERE extname = 'postgis'") == [("postgis",)]
+        assert [r[0] for r in run_sql(url, "SELECT version FROM schema_migrations ORDER BY 1")] == ["0001", "0002", "0003", "0004"]
     finally:
         pg_cluster.drop_database("plain_upgrade")
 
@@ -84,7 +73,7 @@ def test_missing_postgis_permission_is_store_unavailable(pg_cluster, layers):
 def test_knn_operator_measures_the_mean_radius_sphere(postgis_url, layers):
     """`<->` on geography is great-circle distance on a sphere of radius KNN_SPHERE_RADIUS_M."""
     PostgisStore(postgis_url, layers).close()
-    (d,), = _sql(postgis_url, "SELECT 'SRID=4326;POINT(0 0)'::geography <-> 'SRID=4326;POINT(90 0)'::geography")
+    (d,), = run_sql(postgis_url, "SELECT 'SRID=4326;POINT(0 0)'::geography <-> 'SRID=4326;POINT(90 0)'::geography")
     assert d == pytest.approx(KNN_SPHERE_RADIUS_M * 3.141592653589793 / 2, rel=1e-12)
 
 
@@ -208,10 +197,10 @@ def test_bulk_import_rebuilds_the_indexes(postgis_url, layers, monkeypatch):
     monkeypatch.setattr(postgis, "BULK_ROWS", 100)
     batch = random_stations(layers, 600, seed=13)
     store = PostgisStore(postgis_url, layers, seed=batch[:10])
-    before = _sql(postgis_url, "SELECT indexdef FROM pg_indexes WHERE tablename = 'stations' ORDER BY 1")
+    before = run_sql(postgis_url, "SELECT indexdef FROM pg_indexes WHERE tablename = 'stations' ORDER BY 1")
     result = store.import_rows(batch[5:])
     assert (result.inserted, result.updated, result.unchanged) == (590, 0, 5)
-    assert _sql(postgis_url, "SELECT indexdef FROM pg_indexes WHERE tablename = 'stations' ORDER BY 1") == before
+    assert run_sql(postgis_url, "SELECT indexdef FROM pg_indexes WHERE tablename = 'stations' ORDER BY 1") == before
     target = next(s for s in batch[300:] if s.status != "removed")
     assert store.nearest(NearestQuery(lon=target.lon, lat=target.lat, k=1))[0].station == target
     store.close()
@@ -313,6 +302,6 @@ def test_knn_distance_matches_postgis(postgis_url, layers):
         lon, lat = rng.uniform(-180, 180), rng.uniform(-89, 89)
         scale = [1e-7, 1e-4, 0.1, 10, 200][i % 5]
         lon2, lat2 = max(-180, min(180, lon + rng.gauss(0, scale))), max(-90, min(90, lat + rng.gauss(0, scale)))
-        (d,), = _sql(postgis_url, "SELECT ST_MakePoint(%s, %s)::geography <-> ST_MakePoint(%s, %s)::geography",
+        (d,), = run_sql(postgis_url, "SELECT ST_MakePoint(%s, %s)::geography <-> ST_MakePoint(%s, %s)::geography",
                      (lon, lat, lon2, lat2))
         assert knn_distance_m(lon, lat, lon2, lat2) == pytest.approx(d, rel=1e-10, abs=1e-6)
