@@ -48,8 +48,7 @@ LOGGER = logging.getLogger(__name__)
 CHANNEL = "yizhan_stations"
 MAX_NOTIFIED_IDS = 200  # more ids than this in one write: the notification says "reload all"
 RECONNECT_EVERY_S = 1.0
-OWN_WAIT_S = 2.0
-BULK_FOLLOW = 2000  # more stations than this in one change: load or reload, not one upsert each  # how long a writer waits for its own notification before the mirror counts as unsynced
+OWN_WAIT_S = 2.0  # how long a writer waits for its own notification before the mirror counts as unsynced
 
 ReadAll = Callable[[], Iterable[Station]]
 ReadIds = Callable[[list[str]], Iterable[Station]]
@@ -209,11 +208,11 @@ class PgMirror:
             message = None if payload == "*" else orjson.loads(payload)
             if message is not None and message["w"] in self._pending:
                 tokens.append(message["w"])
-            elif message is None or message["ids"] is None:
-                reload_all = True
-            else:
+            if message is None or message["ids"] is None:
+                reload_all = True  # too many to list (an own bulk load too): read everything again
+            elif message["w"] not in self._pending:
                 read_again.extend(message["ids"])
-        if reload_all:  # everything read again after these commits, own writes included
+        if reload_all:  # read everything again before the next answer (not in a writer's time)
             self._reload_due = True
         else:
             for token in tokens:
@@ -225,10 +224,7 @@ class PgMirror:
         self._done.update(tokens)
 
     def _follow(self, written: list[Station], gone: list[str]) -> None:
-        """Changes known to be committed: applied in place, or a bulk load / reload when large."""
-        if len(written) + len(gone) > BULK_FOLLOW:
-            self._reload_due = True  # read everything again before the next answer (not in the writer's time)
-            return
+        """Changes known to be committed (at most MAX_NOTIFIED_IDS stations), applied in place."""
         for sid in gone:
             self._index.remove(sid)
             self._rows.remove(sid)
