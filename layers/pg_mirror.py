@@ -170,14 +170,18 @@ class PgMirror:
         self._last_try = 0.0
 
     def _reload(self) -> None:
-        stations = list(self._read_all())
-        index = SphereIndex(self.layers)
-        index.load(stations)
-        rows = StoredRows()
-        rows.put_many(row_of(s) for s in stations)
+        """Everything again from the database, streamed: no list of every Station is ever held."""
+        index, rows = SphereIndex(self.layers), StoredRows()
+
+        def stations() -> Iterable[Station]:
+            for station in self._read_all():
+                rows.put_many((row_of(station),))
+                yield station
+
+        index.load(stations())
         self._index, self._rows = index, rows
         self._reload_due = False
-        LOGGER.info("mirror of %s loaded: %d stations", describe(self.url), len(stations))
+        LOGGER.info("mirror of %s loaded: %d stations", describe(self.url), len(rows))
 
     def _drain(self, wait: float) -> None:
         """Apply every notification that has arrived (waiting up to `wait` s for the first one)."""
@@ -185,8 +189,8 @@ class PgMirror:
         if conn is None:
             raise StoreUnavailable(f"PostgreSQL at {describe(self.url)} is not reachable (mirror not in sync)")
         try:
-            if wait > 0 and not conn.notifies:
-                select.select([conn], [], [], wait)
+            if not conn.notifies and not select.select([conn], [], [], wait)[0]:
+                return  # nothing arrived (the usual case: one select, no read)
             for _ in range(100):
                 conn.poll()
                 # still readable after a poll: more came, or the server said goodbye (a warning) and

@@ -258,14 +258,10 @@ class PostgisStore(StationStore):
             self._announcing.tokens.append(token)
         notify(cur, token, [s.id for s in written] + gone)
 
-    def _all_stations(self) -> list[Station]:
-        """Every station, from the primary (the mirror's full load)."""
-        def work(cur):
-            cur.execute("SET LOCAL statement_timeout = 0")
-            cur.execute(f"SELECT {_SELECT} FROM stations")
-            return [_row_to_station(r) for r in cur.fetchall()]
-
-        return run(self._primary, work, write=True)  # a transaction: SET LOCAL needs one
+    def _all_stations(self) -> Iterator[Station]:
+        """Every station, streamed from the primary (the mirror's full load: notifications come
+        from the primary, so a replica could be behind them)."""
+        return self._stream_all(self._primary, ordered=False)
 
     def _stations_by_id(self, ids: list[str]) -> list[Station]:
         """The stored stations among `ids`, from the primary (what a notification names)."""
@@ -323,6 +319,8 @@ class PostgisStore(StationStore):
         """The query's layers that can hold a match: their vocabulary has every service asked for
         (as in the embedded index) and, with an origin, they serve home counties (as validation
         demands). Without this, a KNN scan for an impossible match walks the whole index."""
+        if not (query.services or query.origin):
+            return query.layers or tuple(self.layers)
         return tuple(
             lid for lid in (query.layers or self.layers)
             if set(query.services) <= set(self.layers[lid].services)
@@ -420,20 +418,25 @@ class PostgisStore(StationStore):
         return _row_to_station(row)
 
     def iter_all(self) -> Iterator[Station]:
-        pool = self._read_pool()
-        try:
-            conn, _ = pool.acquire()
-        except StoreUnavailable:
-            if pool is self._primary:
-                raise
-            pool = self._primary
+        pool, conn = self._read_pool(), None
+        if pool is not self._primary:
+            try:
+                conn, _ = pool.acquire()
+            except StoreUnavailable:
+                pool = self._primary
+        yield from self._stream_all(pool, conn)
+
+    @staticmethod
+    def _stream_all(pool: Pool, conn=None, ordered: bool = True) -> Iterator[Station]:
+        """Every station through a server-side cursor (2,000 rows at a time), by id when `ordered`."""
+        if conn is None:
             conn, _ = pool.acquire()
         broken = False
         try:
             conn.autocommit = False
             with conn.cursor(name="yizhan_iter_all") as cur:
                 cur.itersize = 2000
-                cur.execute(f"SELECT {_SELECT} FROM stations ORDER BY id")
+                cur.execute(f"SELECT {_SELECT} FROM stations" + (" ORDER BY id" if ordered else ""))
                 for row in cur:
                     yield _row_to_station(row)
             conn.rollback()
