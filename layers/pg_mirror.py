@@ -203,7 +203,11 @@ class PgMirror:
             self._close_listen()
             raise StoreUnavailable(f"PostgreSQL at {describe(self.url)} failed: {first_line(exc)}") from exc
         if notes:
-            self._apply([n.payload for n in notes])
+            try:
+                self._apply([n.payload for n in notes])
+            except StoreUnavailable:
+                self._synced = False  # these changes were taken off the connection: only a resync has them
+                raise
 
     def _apply(self, payloads: list[str]) -> None:
         """Notifications in commit order: own writes from what they registered, others read again."""

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from layers.errors import Conflict
+from layers.errors import Conflict, StoreUnavailable
 from layers.postgis import PostgisStore
 from layers.store import NearestQuery
 from tests.pgfixtures import run_sql
@@ -119,3 +119,16 @@ def test_a_lost_listener_falls_back_to_the_database_and_resyncs(pair, postgis_ur
     assert b._mirror._synced is True
     assert b.health()["mirror"] == {"synced": True, "stations": 401}
     assert nearest_ids(sql, late) == ["while-deaf"]
+
+
+def test_changes_that_could_not_be_read_are_not_lost(pair, postgis_url, monkeypatch):
+    a, b, _, seed = pair
+    real = b._mirror._read_ids
+    monkeypatch.setattr(b._mirror, "_read_ids", lambda ids: (_ for _ in ()).throw(StoreUnavailable("down")))
+    moved = seed[3].with_changes(lon=77.7, lat=33.3)
+    a.put(moved)
+    query = NearestQuery(lon=77.7, lat=33.3, k=1)
+    # b takes the notification in but cannot read the row: it answers from SQL and counts as unsynced
+    eventually(lambda: b.nearest(query)[0].station == moved and b._mirror._synced is False)
+    monkeypatch.setattr(b._mirror, "_read_ids", real)
+    eventually(lambda: b.nearest(query)[0].station == moved and b._mirror._synced is True)
