@@ -8,8 +8,8 @@ next read and fold the changed rows into their own index.
 from __future__ import annotations
 
 import itertools
-import operator
 import logging
+import operator
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping
@@ -28,6 +28,8 @@ from layers.audit import (
     utc_now,
     utc_text,
 )
+from layers.bulk import BulkLoad
+from layers.embedded_bulk import EmbeddedBulkLoad
 from layers.errors import Conflict, InvalidQuery, StationNotFound, StoreUnavailable
 from layers.index import Filter, SphereIndex
 from layers.layerdefs import Layer
@@ -68,15 +70,20 @@ _UPSERT = ("INSERT INTO stations (id, layer, lon, lat, props, rev) VALUES (?,?,?
            "ON CONFLICT(id) DO UPDATE SET layer=excluded.layer, lon=excluded.lon, "
            "lat=excluded.lat, props=excluded.props, rev=excluded.rev")
 _AUDIT = "INSERT INTO station_audit (station_id, at, actor, action, before, after) VALUES (?,?,?,?,?,?)"
-# The audit row of every station written at revision ?3 (an import), `after` as the snapshot JSON
-# `_snapshot` makes; lon/lat as %!.17g, which reads back as the same double (tests/layers/test_embedded_rows.py).
-_AUDIT_WRITTEN = (
-    "INSERT INTO station_audit (station_id, at, actor, action, before, after) "
-    "SELECT id, ?1, ?2, 'import', NULL, '{\"id\":' || json_quote(id) || ',\"layer\":' || json_quote(layer) || "
-    "',\"lon\":' || printf('%!.17g', lon) || ',\"lat\":' || printf('%!.17g', lat) || "
-    "CASE WHEN props = '{}' THEN '}' ELSE ',' || substr(props, 2) END "
-    "FROM stations WHERE rev = ?3 ORDER BY rowid"
-)
+
+
+def audit_after_sql(row: str) -> str:
+    """SQL making the audit snapshot JSON (`_snapshot`) of stored row `row` (a table or its alias);
+    lon/lat as %!.17g, which reads back as the same double (tests/layers/test_embedded_rows.py)."""
+    return (f"'{{\"id\":' || json_quote({row}.id) || ',\"layer\":' || json_quote({row}.layer) || "
+            f"',\"lon\":' || printf('%!.17g', {row}.lon) || ',\"lat\":' || printf('%!.17g', {row}.lat) || "
+            f"CASE WHEN {row}.props = '{{}}' THEN '}}' ELSE ',' || substr({row}.props, 2) END")
+
+
+# The audit row of every station written at revision ?3 (an import).
+_AUDIT_WRITTEN = ("INSERT INTO station_audit (station_id, at, actor, action, before, after) "
+                  f"SELECT id, ?1, ?2, 'import', NULL, {audit_after_sql('stations')} FROM stations WHERE rev = ?3 "
+                  "ORDER BY rowid")
 _PROPS_FIELDS = tuple(f for f in STATION_FIELDS if f not in ("id", "lon", "lat", "layer"))
 _PROPS_OF = operator.attrgetter(*_PROPS_FIELDS)
 
@@ -126,7 +133,7 @@ class _IndexBuild:
     def _build(self, stations: list[Station]) -> None:
         try:
             self._index.load(stations)
-        except BaseException as exc:  # reported by result(): the caller falls back to its own load
+        except BaseException as exc:  # noqa: BLE001 - reported by result(); the caller loads in line
             self._error = exc
 
     def result(self) -> SphereIndex | None:
@@ -391,6 +398,28 @@ class EmbeddedStore(StationStore):
         unchanged = len(latest) - len(changed)
         return ImportResult(inserted=inserted, updated=len(batch) - inserted - unchanged,
                             ids=tuple(s.id for s in batch), unchanged=unchanged)
+
+    def bulk_loader(self, rows: int, *, actor: str | None = None) -> BulkLoad | None:
+        """A bulk load (layers.embedded_bulk) when the store is empty, else None. The write
+        transaction and the store's lock are held until the load finishes or aborts."""
+        self._lock.acquire()
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._refresh()
+            if self._db.execute("SELECT EXISTS (SELECT 1 FROM stations)").fetchone()[0]:
+                self._db.execute("ROLLBACK")
+                self._lock.release()
+                return None
+            rev = self._current_rev() + 1
+            self._db.execute("UPDATE meta SET value=? WHERE key='rev'", (str(rev),))
+            return EmbeddedBulkLoad(self, rev, utc_text(utc_now()), actor, audit_after_sql("stations"), _PROPS_FIELDS)
+        except BaseException as exc:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            self._lock.release()
+            if isinstance(exc, sqlite3.Error):
+                raise StoreUnavailable(f"embedded store write failed: {exc}") from exc
+            raise
 
     def _follow_import(self, changed: list[Station], into_empty: bool) -> None:
         """Bring the index up to date after an import: into an empty table, the rows written are

@@ -98,6 +98,31 @@ class SphereIndex:
             self._cols = _Columns.from_lists(lon, lat, layer, services, hours, status)
             self._rebuild_all()
 
+    def load_columns(self, ids: list[str], lon: np.ndarray, lat: np.ndarray, layer: Sequence[str],
+                     services: Sequence[tuple[str, ...]], hours: Sequence[str | None], status: Sequence[str],
+                     origins: Sequence[tuple[str, ...]]) -> None:
+        """Replace the whole content with stations given as columns (WGS-84 lon/lat; ids unique):
+        the same index `load` builds from the Station records, without making them."""
+        with self._lock:
+            self._ids = list(ids)
+            self._pos = dict(zip(self._ids, range(len(self._ids))))
+            self._origins = {}
+            bits: dict[tuple[str, tuple[str, ...]], int] = {}
+            service_bits = []
+            for lid, words in zip(layer, services):
+                key = (lid, words)
+                if key not in bits:
+                    table = self._service_bit[lid]
+                    bits[key] = sum({table.get(w, 0) for w in words})  # = OR of distinct bits
+                service_bits.append(bits[key])
+            for pos in np.flatnonzero(np.fromiter(map(bool, origins), bool, len(self._ids))).tolist():
+                for origin in origins[pos]:
+                    self._origins.setdefault(origin, set()).add(pos)
+            self._cols = _Columns.from_lists(
+                lon, lat, [self._layer_code[lid] for lid in layer], service_bits,
+                [self._hours_index(spec) for spec in hours], [STATUS_CODES[s] for s in status])
+            self._rebuild_all()
+
     def upsert(self, station: Station) -> None:
         """Add or replace one station; the trees see it at once through their delta."""
         with self._lock:

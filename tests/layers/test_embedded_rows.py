@@ -7,8 +7,8 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from layers.embedded import _PROPS_FIELDS, _props_json, _row_to_station, _snapshot
 from layers.audit import station_from_snapshot
+from layers.embedded import _PROPS_FIELDS, _props_json, _row_to_station, _snapshot
 from layers.model import Station
 
 TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=12)  # lone surrogates are not UTF-8
