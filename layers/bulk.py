@@ -41,6 +41,9 @@ class BulkLoad(abc.ABC):
     def add(self, chunk: Chunk) -> None:
         """Write these rows (checked, ids unique across every chunk) inside the open transaction."""
 
+    def done_adding(self) -> None:
+        """No chunk follows (the whole-file checks run now): a load may start its closing work."""
+
     @abc.abstractmethod
     def finish(self, progress: Progress | None = None) -> ImportResult:
         """Commit every chunk added (audited as the loader's actor); the store then serves them."""

@@ -161,6 +161,7 @@ class EmbeddedStore(StationStore):
         # rows under self._lock; emptied on every write of this process and whenever another
         # process's commit is seen (data_version), so it never answers with an old record.
         self._records: dict[str, Station] = {}
+        self._checkpoint: threading.Thread | None = None
         self._reload()
         if seed is not None and self.count() == 0:
             result = self.import_rows(seed, actor="seed")
@@ -469,6 +470,32 @@ class EmbeddedStore(StationStore):
                            before=station_from_snapshot(before), after=station_from_snapshot(after))
                 for seq, sid, at, actor, action, before, after in rows]
 
+    def checkpoint_beside(self) -> None:
+        """Copy the WAL into the database file from a connection of its own, in a thread (SQLite's
+        advice for large commits): PASSIVE, so readers and writers go on; the data is durable already."""
+        def run() -> None:
+            try:
+                db = sqlite3.connect(self.path, timeout=5.0)
+                try:
+                    db.execute("PRAGMA synchronous=FULL")
+                    _, frames, done = db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                    LOGGER.info("checkpoint of %s: %d of %d WAL frames", self.path, done, frames)
+                finally:
+                    db.close()
+            except sqlite3.Error as exc:  # the next commit's automatic checkpoint does it then
+                LOGGER.warning("background checkpoint of %s failed: %s", self.path, exc)
+
+        self.join_checkpoint()
+        self._checkpoint = threading.Thread(target=run, name="wal-checkpoint", daemon=True)
+        self._checkpoint.start()
+
+    def join_checkpoint(self) -> None:
+        """Wait for a background checkpoint (checkpoint_beside) to end."""
+        if self._checkpoint is not None:
+            self._checkpoint.join()
+            self._checkpoint = None
+
     def close(self) -> None:
+        self.join_checkpoint()
         with self._lock:
             self._db.close()

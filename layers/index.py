@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 import numpy as np
+import pandas as pd
 from pyproj import Geod
 from rtree import index as rtree_index
 from scipy.spatial import cKDTree
@@ -98,29 +99,27 @@ class SphereIndex:
             self._cols = _Columns.from_lists(lon, lat, layer, services, hours, status)
             self._rebuild_all()
 
-    def load_columns(self, ids: list[str], lon: np.ndarray, lat: np.ndarray, layer: Sequence[str],
-                     services: Sequence[tuple[str, ...]], hours: Sequence[str | None], status: Sequence[str],
-                     origins: Sequence[tuple[str, ...]]) -> None:
-        """Replace the whole content with stations given as columns (WGS-84 lon/lat; ids unique):
-        the same index `load` builds from the Station records, without making them."""
+    def load_columns(self, ids: list[str], lon: np.ndarray, lat: np.ndarray, layer: np.ndarray,
+                     services: np.ndarray, hours: np.ndarray, status: np.ndarray, origins: np.ndarray) -> None:
+        """Replace the whole content with stations given as columns (WGS-84 lon/lat; ids unique;
+        services and origins tuples): the index `load` builds from Station records (tested), each
+        code worked out once per distinct value."""
         with self._lock:
             self._ids = list(ids)
             self._pos = dict(zip(self._ids, range(len(self._ids))))
-            self._origins = {}
-            bits: dict[tuple[str, tuple[str, ...]], int] = {}
-            service_bits = []
-            for lid, words in zip(layer, services):
-                key = (lid, words)
-                if key not in bits:
-                    table = self._service_bit[lid]
-                    bits[key] = sum({table.get(w, 0) for w in words})  # = OR of distinct bits
-                service_bits.append(bits[key])
-            for pos in np.flatnonzero(np.fromiter(map(bool, origins), bool, len(self._ids))).tolist():
-                for origin in origins[pos]:
-                    self._origins.setdefault(origin, set()).add(pos)
+            lcodes, luniques = pd.factorize(layer)
+            scodes, suniques = pd.factorize(services)
+            pairs, pair_of_row = np.unique(lcodes.astype(np.int64) * len(suniques) + scodes, return_inverse=True)
+            bits = [sum({self._service_bit[luniques[p // len(suniques)]].get(w, 0) for w in suniques[p % len(suniques)]})
+                    for p in pairs.tolist()]  # sum of distinct powers of two = OR
+            hcodes, huniques = pd.factorize(hours)  # None: -1, the last entry
+            hours_code = np.array([*map(self._hours_index, huniques), self._hours_index(None)], np.int32)
+            stcodes, stuniques = pd.factorize(status)
             self._cols = _Columns.from_lists(
-                lon, lat, [self._layer_code[lid] for lid in layer], service_bits,
-                [self._hours_index(spec) for spec in hours], [STATUS_CODES[s] for s in status])
+                lon, lat, np.array([self._layer_code[lid] for lid in luniques], np.int16)[lcodes],
+                np.array(bits, np.uint64)[pair_of_row], hours_code[hcodes],
+                np.array([STATUS_CODES[s] for s in stuniques], np.int8)[stcodes])
+            self._origins = _members(origins)
             self._rebuild_all()
 
     def upsert(self, station: Station) -> None:
@@ -365,6 +364,20 @@ def _chord_limit(kth_m: float) -> float:
 
 def _order(item: tuple[float, str, int]) -> tuple[float, str]:
     return item[0], item[1]
+
+
+def _members(origins: np.ndarray) -> dict[str, set[int]]:
+    """{adcode: positions of the rows whose origins hold it}, from a column of tuples."""
+    codes, uniques = pd.factorize(origins)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
+    out: dict[str, set[int]] = {}
+    for k, words in enumerate(uniques):
+        if words:
+            rows = order[bounds[k]: bounds[k + 1]].tolist()
+            for origin in words:
+                out.setdefault(origin, set()).update(rows)
+    return out
 
 
 def _xyz(lon: float, lat: float) -> np.ndarray:

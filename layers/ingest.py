@@ -136,12 +136,14 @@ def check_table(table: RawTable, layers: Mapping[str, Layer], *, crs: str | None
     parts: list[dict[str, np.ndarray]] = []
     issues: list[tuple] = []
     seen: set[str] = set()
-    for lo in range(0, n, max(chunk_rows, 1)):
-        values, found = _check_rows(table, source, layers, layer, lo, min(n, lo + chunk_rows))
+    for lo, hi in _chunks(n, chunk_rows):
+        values, found = _check_rows(table, source, layers, layer, lo, hi)
         issues += found
         parts.append(values)
         if sink is not None:
             sink = _fed(sink, values, not found and not table.geometry_errors, seen)
+    if sink is not None:
+        sink.done_adding()
     values = {key: np.concatenate([part[key] for part in parts]) for key in parts[0]} if parts else \
         _check_rows(table, source, layers, layer, 0, 0)[0]
     issues += [(row, "geometry", "invalid_geometry", why) for row, why in table.geometry_errors.items()]
@@ -162,6 +164,13 @@ def check_table(table: RawTable, layers: Mapping[str, Layer], *, crs: str | None
     report.warnings[:0] = [{"field": c, "code": "ignored_column", "message": f"column {c!r} is not a station "
                             "field; ignored"} for c in table.ignored_columns]
     return Checked(values, report)
+
+
+def _chunks(n: int, size: int) -> list[tuple[int, int]]:
+    """(start, end) of the chunks of n rows: a quarter chunk first (the writer starts sooner), then `size`."""
+    size = max(size, 1)
+    starts = [0, *range(max(size // 4, 1), n, size)] if n else []
+    return list(zip(starts, [*starts[1:], n]))
 
 
 def _check_rows(table: RawTable, source: SourceCrs, layers: Mapping[str, Layer], layer: str | None,

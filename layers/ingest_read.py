@@ -164,14 +164,25 @@ def read_csv(source: Path | bytes) -> RawTable:
     escaped = _contains(source, b"'")
     cells = {name: frame[header].to_numpy(dtype=object) for name, header in chosen.items()}
     cells = {name: _unescaped(column) if escaped else column for name, column in cells.items()}
-    blank = np.ones(len(frame), dtype=bool)  # Excel leaves rows of bare commas after the data
-    for header in frame.columns:
-        blank &= frame[header].to_numpy(dtype=object) == ""
     lines = np.arange(2, len(frame) + 2)  # header is line 1 (a cell holding a line break shifts this)
-    keep = ~blank
-    cells = {k: v[keep] for k, v in cells.items()}
+    keep = ~_blank_rows(frame)
+    if not keep.all():
+        cells = {k: v[keep] for k, v in cells.items()}
     x, y = xy_from_columns(cells, int(keep.sum()))
     return RawTable("csv", cells, x, y, lines[keep], "line", None, encoding.replace("-sig", ""), ignored)
+
+
+def _blank_rows(frame) -> np.ndarray:
+    """Rows with every cell empty (Excel leaves rows of bare commas after the data): the first
+    column finds the candidates, the others are looked at only there."""
+    blank = np.zeros(len(frame), dtype=bool)
+    if len(frame.columns) == 0:
+        return blank
+    rows = np.flatnonzero(frame.iloc[:, 0].to_numpy(dtype=object) == "")
+    for i in range(1, len(frame.columns)):
+        rows = rows[frame.iloc[:, i].to_numpy(dtype=object)[rows] == ""]
+    blank[rows] = True
+    return blank
 
 
 def _contains(source: Path | bytes, needle: bytes) -> bool:

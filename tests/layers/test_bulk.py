@@ -171,6 +171,9 @@ def test_a_chunked_check_reports_exactly_what_the_whole_file_check_did(layers, p
         def abort(self):
             self.aborted = True
 
+        def done_adding(self):
+            assert not self.aborted
+
     sink = Sink()
     checked = check_table(read_csv(body), layers, allow_duplicates=allow, sink=sink, chunk_rows=chunk_rows)
     assert checked.report.to_json() == expected.to_json()
