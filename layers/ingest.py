@@ -31,7 +31,7 @@ from layers.ingest_dupes import (
     near_duplicates_in_file,
     near_duplicates_in_store,
 )
-from layers.ingest_read import RawTable, gc_paused
+from layers.ingest_read import CsvStream, RawTable, gc_paused
 from layers.layerdefs import Layer
 from layers.model import ID_RE, STATION_FIELDS, Station
 from layers.store import ImportResult, StationStore
@@ -117,7 +117,7 @@ def _entry(table: RawTable, ids: np.ndarray, row: int, field_name: str, code: st
             "message": message}
 
 
-def check_table(table: RawTable, layers: Mapping[str, Layer], *, crs: str | None = None, layer: str | None = None,
+def check_table(table: RawTable | CsvStream, layers: Mapping[str, Layer], *, crs: str | None = None, layer: str | None = None,
                 force_crs: bool = False, store: StationStore | None = None, allow_duplicates: bool = False,
                 progress: Progress | None = None, sink: BulkLoad | None = None, chunk_rows: int = CHUNK_ROWS) -> Checked:
     """Check every row of `table`; `store` (when given) is searched for likely duplicates too.
@@ -130,22 +130,24 @@ def check_table(table: RawTable, layers: Mapping[str, Layer], *, crs: str | None
         raise InvalidQuery(f"unknown layer {layer!r}; known: {', '.join(layers)}", "layer")
     source = resolve_crs(crs, table.file_crs, force_crs)
     step = progress or (lambda stage, done, total: None)
-    n = len(table)
-    step("checking coordinates", 0, n)
-    step("checking fields", 0, n)
+    stream = isinstance(table, CsvStream)
+    step("checking coordinates", 0, table.estimated_rows if stream else len(table))
+    step("checking fields", 0, table.estimated_rows if stream else len(table))
     parts: list[dict[str, np.ndarray]] = []
     issues: list[tuple] = []
     seen: set[str] = set()
-    for lo, hi in _chunks(n, chunk_rows):
-        values, found = _check_rows(table, source, layers, layer, lo, hi)
+    for lo, part in _streamed(table) if stream else _slices(table, chunk_rows):
+        values, found = _check_rows(part, source, layers, layer, lo)
         issues += found
         parts.append(values)
         if sink is not None:
             sink = _fed(sink, values, not found and not table.geometry_errors, seen)
     if sink is not None:
         sink.done_adding()
+    table = table.finished() if stream else table
+    n = len(table)
     values = {key: np.concatenate([part[key] for part in parts]) for key in parts[0]} if parts else \
-        _check_rows(table, source, layers, layer, 0, 0)[0]
+        _check_rows(table, source, layers, layer, 0)[0]
     issues += [(row, "geometry", "invalid_geometry", why) for row, why in table.geometry_errors.items()]
     lon, ids, no_id, named = values["lon"], values["id"], values.pop("no_id"), values.pop("named")
     step("looking for duplicates", 0, n)
@@ -173,13 +175,29 @@ def _chunks(n: int, size: int) -> list[tuple[int, int]]:
     return list(zip(starts, [*starts[1:], n]))
 
 
+def _slices(table: RawTable, size: int) -> Iterator[tuple[int, RawTable]]:
+    """(first row, the table of rows first..) for the chunks of an in-memory table (views)."""
+    for lo, hi in _chunks(len(table), size):
+        yield lo, RawTable(table.format, {k: v[lo:hi] for k, v in table.columns.items()}, table.x[lo:hi],
+                           table.y[lo:hi], table.positions[lo:hi], table.position_kind)
+
+
+def _streamed(stream: CsvStream) -> Iterator[tuple[int, RawTable]]:
+    """(first row, the table of rows first..) as the stream reads them."""
+    lo = 0
+    for part in stream.parts():
+        yield lo, part
+        lo += len(part)
+
+
 def _check_rows(table: RawTable, source: SourceCrs, layers: Mapping[str, Layer], layer: str | None,
-                lo: int, hi: int) -> tuple[dict[str, np.ndarray], list[tuple]]:
-    """The row by row checks of rows lo..hi-1: their clean values (ids made where none was given;
-    `no_id` and `named` masks beside) and their issues, rows counted from the table's start."""
-    n = hi - lo
-    lon, lat, issues = check_points(table.x[lo:hi], table.y[lo:hi], source)
-    values, found = check_columns({k: v[lo:hi] for k, v in table.columns.items()}, n, layers, layer)
+                lo: int) -> tuple[dict[str, np.ndarray], list[tuple]]:
+    """The row by row checks of a chunk of rows (`table`, starting at row lo of the file): their
+    clean values (ids made where none was given; `no_id` and `named` masks beside) and their
+    issues, rows counted from the file's start."""
+    n = len(table)
+    lon, lat, issues = check_points(table.x, table.y, source)
+    values, found = check_columns(table.columns, n, layers, layer)
     issues += found
     values["lon"], values["lat"] = lon, lat
     ids = values["id"]
@@ -250,7 +268,7 @@ def _counted(stations: list[Station], progress: Progress) -> Iterator[Station]:
         progress("writing", min(start + 10_000, total), total)
 
 
-def import_table(table: RawTable, store: StationStore, *, crs: str | None = None, layer: str | None = None,
+def import_table(table: RawTable | CsvStream, store: StationStore, *, crs: str | None = None, layer: str | None = None,
                  dry_run: bool = False, actor: str | None = None, force_crs: bool = False,
                  allow_duplicates: bool = False, progress: Progress | None = None) -> ImportReport:
     """Check `table` and, when no row is rejected and this is no dry run, upsert every row by id in
@@ -260,21 +278,21 @@ def import_table(table: RawTable, store: StationStore, *, crs: str | None = None
                              force_crs=force_crs, allow_duplicates=allow_duplicates, progress=progress)
 
 
-def _import_table(table: RawTable, store: StationStore, *, crs: str | None, layer: str | None, dry_run: bool,
+def _import_table(table: RawTable | CsvStream, store: StationStore, *, crs: str | None, layer: str | None, dry_run: bool,
                   actor: str | None, force_crs: bool, allow_duplicates: bool, progress: Progress | None
                   ) -> ImportReport:
     options = {"crs": crs, "layer": layer, "force_crs": force_crs, "allow_duplicates": allow_duplicates,
                "progress": progress}
     if layer is not None and layer not in store.layers:
         raise InvalidQuery(f"unknown layer {layer!r}; known: {', '.join(store.layers)}", "layer")
-    loader = None if dry_run or len(table) == 0 or table.geometry_errors else \
-        store.bulk_loader(len(table), actor=actor)
+    rows = table.estimated_rows if isinstance(table, CsvStream) else len(table)
+    loader = None if dry_run or rows == 0 or table.geometry_errors else store.bulk_loader(rows, actor=actor)
     if loader is not None:  # an empty store: written while checked, committed only if every row passes
         return _bulk_import(table, store, loader, actor, options)
     checked = check_table(table, store.layers, store=store, **options)
     report = checked.report
     report.dry_run = dry_run
-    if not report.ok or dry_run or len(table) == 0:
+    if not report.ok or dry_run or report.rows_read == 0:
         return report
     stations = checked.stations()
     rows = _counted(stations, progress) if progress else stations
@@ -282,7 +300,7 @@ def _import_table(table: RawTable, store: StationStore, *, crs: str | None, laye
     return _written(report, result, actor)
 
 
-def _bulk_import(table: RawTable, store: StationStore, loader: BulkLoad, actor: str | None,
+def _bulk_import(table: RawTable | CsvStream, store: StationStore, loader: BulkLoad, actor: str | None,
                  options: dict[str, Any]) -> ImportReport:
     """Check with `loader` as the sink; the store held nothing, so there is no stored twin to look for."""
     try:
@@ -290,7 +308,7 @@ def _bulk_import(table: RawTable, store: StationStore, loader: BulkLoad, actor: 
     except BaseException:
         loader.abort()
         raise
-    if not report.ok:
+    if not report.ok or report.rows_read == 0:
         loader.abort()
         return report
     return _written(report, loader.finish(options["progress"]), actor)

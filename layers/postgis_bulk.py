@@ -102,6 +102,7 @@ class PostgisBulkLoad(BulkLoad):
         self._actor, self._columns, self._rebuild, self._analyze_after = actor, columns, rebuild, analyze_after
         self._ids: list[str] = []
         self._open = True
+        self._closed = False  # the closing statements ran
         self._writer = Writer("postgis-bulk-load")
 
     def add(self, chunk: Chunk) -> None:
@@ -118,16 +119,27 @@ class PostgisBulkLoad(BulkLoad):
         self._cur.copy_expert("COPY station_audit (station_id, actor, action, before, after) FROM STDIN",
                               io.BytesIO(audit), size=1 << 20)
 
+    def done_adding(self) -> None:
+        """The indexes dropped for the load are built again (and statistics taken) while the
+        whole-file checks run; a rejection rolls them back with the rows."""
+        self._writer.submit(self._closing)
+
+    def _closing(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        for statement in self._rebuild:
+            self._cur.execute(statement)
+        if len(self._ids) >= self._analyze_after:  # fresh statistics, or the planner guesses
+            self._cur.execute("SET LOCAL default_statistics_target = 20")
+            self._cur.execute("ANALYZE stations")
+
     def finish(self, progress: Progress | None = None) -> ImportResult:
         if progress:
             progress("writing", 0, len(self._ids))
         try:
+            self._writer.submit(self._closing)  # a no-op when done_adding() queued it already
             self._writer.join()
-            for statement in self._rebuild:
-                self._cur.execute(statement)
-            if len(self._ids) >= self._analyze_after:  # fresh statistics, or the planner guesses
-                self._cur.execute("SET LOCAL default_statistics_target = 20")
-                self._cur.execute("ANALYZE stations")
             self._conn.commit()
         except BaseException as exc:
             self.abort()
