@@ -29,12 +29,12 @@ from layers.audit import (
     utc_text,
 )
 from layers.bulk import BulkLoad
-from layers.embedded_bulk import EmbeddedBulkLoad
+from layers.embedded_bulk import open_bulk
 from layers.errors import Conflict, InvalidQuery, StationNotFound, StoreUnavailable
 from layers.index import Filter, SphereIndex
 from layers.layerdefs import Layer
 from layers.model import STATION_FIELDS, Station
-from layers.sqlite_file import open_sqlite
+from layers.sqlite_file import checkpoint_in_thread, open_sqlite
 from layers.store import Hit, ImportResult, NearestQuery, Page, StationStore
 
 LOGGER = logging.getLogger(__name__)
@@ -403,24 +403,7 @@ class EmbeddedStore(StationStore):
     def bulk_loader(self, rows: int, *, actor: str | None = None) -> BulkLoad | None:
         """A bulk load (layers.embedded_bulk) when the store is empty, else None. The write
         transaction and the store's lock are held until the load finishes or aborts."""
-        self._lock.acquire()
-        try:
-            self._db.execute("BEGIN IMMEDIATE")
-            self._refresh()
-            if self._db.execute("SELECT EXISTS (SELECT 1 FROM stations)").fetchone()[0]:
-                self._db.execute("ROLLBACK")
-                self._lock.release()
-                return None
-            rev = self._current_rev() + 1
-            self._db.execute("UPDATE meta SET value=? WHERE key='rev'", (str(rev),))
-            return EmbeddedBulkLoad(self, rev, utc_text(utc_now()), actor, audit_after_sql("stations"), _PROPS_FIELDS)
-        except BaseException as exc:
-            if self._db.in_transaction:
-                self._db.execute("ROLLBACK")
-            self._lock.release()
-            if isinstance(exc, sqlite3.Error):
-                raise StoreUnavailable(f"embedded store write failed: {exc}") from exc
-            raise
+        return open_bulk(self, actor, audit_after_sql("stations"), _PROPS_FIELDS)
 
     def _follow_import(self, changed: list[Station], into_empty: bool) -> None:
         """Bring the index up to date after an import: into an empty table, the rows written are
@@ -471,23 +454,10 @@ class EmbeddedStore(StationStore):
                 for seq, sid, at, actor, action, before, after in rows]
 
     def checkpoint_beside(self) -> None:
-        """Copy the WAL into the database file from a connection of its own, in a thread (SQLite's
-        advice for large commits): PASSIVE, so readers and writers go on; the data is durable already."""
-        def run() -> None:
-            try:
-                db = sqlite3.connect(self.path, timeout=5.0)
-                try:
-                    db.execute("PRAGMA synchronous=FULL")
-                    _, frames, done = db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-                    LOGGER.info("checkpoint of %s: %d of %d WAL frames", self.path, done, frames)
-                finally:
-                    db.close()
-            except sqlite3.Error as exc:  # the next commit's automatic checkpoint does it then
-                LOGGER.warning("background checkpoint of %s failed: %s", self.path, exc)
-
+        """Copy the WAL into the database file from a connection of its own, in a thread (after a
+        bulk load's commit; layers.sqlite_file.checkpoint_in_thread)."""
         self.join_checkpoint()
-        self._checkpoint = threading.Thread(target=run, name="wal-checkpoint", daemon=True)
-        self._checkpoint.start()
+        self._checkpoint = checkpoint_in_thread(self.path)
 
     def join_checkpoint(self) -> None:
         """Wait for a background checkpoint (checkpoint_beside) to end."""

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from layers.audit import utc_now, utc_text
 from layers.bulk import BulkLoad, Chunk, Progress, Writer, props_texts
 from layers.errors import StoreUnavailable
 from layers.index import SphereIndex
@@ -167,3 +168,28 @@ class EmbeddedBulkLoad(BulkLoad):
         finally:
             self._store._records.clear()
             self._store._lock.release()
+
+
+def open_bulk(store: EmbeddedStore, actor: str | None, after_sql: str,
+              props_fields: tuple[str, ...]) -> EmbeddedBulkLoad | None:
+    """A bulk load into `store` when it is empty (checked inside BEGIN IMMEDIATE, the file's write
+    lock held), else None. The store's lock stays taken until the load finishes or aborts."""
+    db = store._db
+    store._lock.acquire()
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        store._refresh()
+        if db.execute("SELECT EXISTS (SELECT 1 FROM stations)").fetchone()[0]:
+            db.execute("ROLLBACK")
+            store._lock.release()
+            return None
+        rev = store._current_rev() + 1
+        db.execute("UPDATE meta SET value=? WHERE key='rev'", (str(rev),))
+        return EmbeddedBulkLoad(store, rev, utc_text(utc_now()), actor, after_sql, props_fields)
+    except BaseException as exc:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        store._lock.release()
+        if isinstance(exc, sqlite3.Error):
+            raise StoreUnavailable(f"embedded store write failed: {exc}") from exc
+        raise

@@ -57,7 +57,8 @@ from layers.pg_pool import (
     run,
 )
 from layers.pg_schema import _LOCK_KEY, migrations, upgrade  # noqa: F401  (re-exported)
-from layers.postgis_bulk import PostgisBulkLoad
+from layers.postgis_bulk import drop_indexes as _drop_indexes
+from layers.postgis_bulk import open_bulk
 from layers.store import (
     Hit,
     ImportResult,
@@ -532,37 +533,7 @@ class PostgisStore(StationStore):
     def bulk_loader(self, rows: int, *, actor: str | None = None) -> BulkLoad | None:
         """A bulk load (layers.postgis_bulk) when `stations` is empty, else None; it holds a
         connection, its transaction and the advisory write lock until it finishes or aborts."""
-        for attempt in (1, 2):
-            conn, reused = self._primary.acquire()
-            try:
-                return self._open_bulk(conn, rows, actor)
-            except CONN_ERRORS as exc:
-                lost = bool(conn.closed)
-                self._primary.release(conn, broken=lost)
-                if lost and reused and attempt == 1:
-                    continue
-                raise StoreUnavailable(f"PostgreSQL at {describe(self.url)} failed: {first_line(exc)}") from exc
-            except BaseException:
-                self._primary.release(conn, broken=bool(conn.closed))
-                raise
-        raise AssertionError("unreachable")
-
-    def _open_bulk(self, conn, rows: int, actor: str | None) -> BulkLoad | None:
-        conn.autocommit = False
-        cur = conn.cursor()
-        cur.execute("SET LOCAL statement_timeout = %s", (IMPORT_TIMEOUT_MS,))
-        cur.execute("SET LOCAL maintenance_work_mem = '256MB'")
-        cur.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
-        cur.execute("SELECT EXISTS (SELECT 1 FROM stations)")
-        if cur.fetchone()[0]:
-            conn.rollback()
-            self._primary.release(conn)
-            return None
-        rebuild = []
-        if rows >= BULK_ROWS:  # empty: truncating loses nothing and gives COPY a new file (no WAL when minimal)
-            cur.execute("TRUNCATE stations")
-            rebuild = _drop_indexes(cur, keep=("stations_geog_gist",))
-        return PostgisBulkLoad(self._primary, conn, actor, COLUMNS, rebuild, ANALYZE_AFTER_ROWS)
+        return open_bulk(self._primary, rows, actor, COLUMNS, IMPORT_TIMEOUT_MS, BULK_ROWS, ANALYZE_AFTER_ROWS)
 
     @staticmethod
     def _guard(action: Callable) -> Any:
@@ -585,14 +556,3 @@ def _copy(cur, table: str, stations: list[Station]) -> None:
         if source.error is not None:  # psycopg2 reports it as QueryCanceled: raise the real one
             raise source.error from None
         raise
-
-
-def _drop_indexes(cur, keep: tuple[str, ...] = ()) -> list[str]:
-    """Drop the secondary indexes of `stations` (but those named in `keep`); the statements that
-    create them again."""
-    cur.execute("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
-                "AND tablename = 'stations' AND indexname <> 'stations_pkey'")
-    found = [(name, definition) for name, definition in cur.fetchall() if name not in keep]
-    for name, _ in found:
-        cur.execute(psycopg2.sql.SQL("DROP INDEX {}").format(psycopg2.sql.Identifier(name)))
-    return [definition for _, definition in found]

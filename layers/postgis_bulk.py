@@ -19,6 +19,7 @@ import re
 
 import numpy as np
 import psycopg2
+import psycopg2.sql
 
 from layers.bulk import (
     BulkLoad,
@@ -33,6 +34,7 @@ from layers.bulk import (
 from layers.errors import InvalidStation, StoreUnavailable
 from layers.model import STATION_FIELDS
 from layers.pg_pool import CONN_ERRORS, Pool, describe, first_line
+from layers.pg_schema import _LOCK_KEY
 from layers.store import ImportResult
 
 LOGGER = logging.getLogger(__name__)
@@ -174,3 +176,53 @@ def _domain_error(exc: BaseException, pool: Pool) -> BaseException:
     if isinstance(exc, (*CONN_ERRORS, psycopg2.Error)):
         return StoreUnavailable(f"PostgreSQL at {describe(pool.url)} failed: {first_line(exc)}")
     return exc
+
+
+def open_bulk(pool: Pool, rows: int, actor: str | None, columns: tuple[str, ...], timeout_ms: int, bulk_rows: int,
+              analyze_after: int) -> PostgisBulkLoad | None:
+    """A bulk load of about `rows` rows when `stations` is empty (under the advisory write lock),
+    else None. A reused connection found lost is replaced once, as `layers.pg_pool.run` does."""
+    for attempt in (1, 2):
+        conn, reused = pool.acquire()
+        try:
+            return _open(pool, conn, rows, actor, columns, timeout_ms, bulk_rows, analyze_after)
+        except CONN_ERRORS as exc:
+            lost = bool(conn.closed)
+            pool.release(conn, broken=lost)
+            if lost and reused and attempt == 1:
+                continue
+            raise StoreUnavailable(f"PostgreSQL at {describe(pool.url)} failed: {first_line(exc)}") from exc
+        except BaseException:
+            pool.release(conn, broken=bool(conn.closed))
+            raise
+    raise AssertionError("unreachable")
+
+
+def _open(pool: Pool, conn, rows: int, actor: str | None, columns: tuple[str, ...], timeout_ms: int,
+          bulk_rows: int, analyze_after: int) -> PostgisBulkLoad | None:
+    conn.autocommit = False
+    cur = conn.cursor()
+    cur.execute("SET LOCAL statement_timeout = %s", (timeout_ms,))
+    cur.execute("SET LOCAL maintenance_work_mem = '256MB'")
+    cur.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
+    cur.execute("SELECT EXISTS (SELECT 1 FROM stations)")
+    if cur.fetchone()[0]:
+        conn.rollback()
+        pool.release(conn)
+        return None
+    rebuild = []
+    if rows >= bulk_rows:  # empty: truncating loses nothing and gives COPY a new file (no WAL when minimal)
+        cur.execute("TRUNCATE stations")
+        rebuild = drop_indexes(cur, keep=("stations_geog_gist",))
+    return PostgisBulkLoad(pool, conn, actor, columns, rebuild, analyze_after)
+
+
+def drop_indexes(cur, keep: tuple[str, ...] = ()) -> list[str]:
+    """Drop the secondary indexes of `stations` (but those named in `keep`); the statements that
+    create them again."""
+    cur.execute("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+                "AND tablename = 'stations' AND indexname <> 'stations_pkey'")
+    found = [(name, definition) for name, definition in cur.fetchall() if name not in keep]
+    for name, _ in found:
+        cur.execute(psycopg2.sql.SQL("DROP INDEX {}").format(psycopg2.sql.Identifier(name)))
+    return [definition for _, definition in found]
