@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from layers.audit import AuditEntry
+from layers.bulk import BulkLoad
 from layers.errors import StoreUnavailable
 from layers.layerdefs import Layer
 from layers.model import Station
@@ -72,6 +73,9 @@ class DeferredStore(StationStore):
 
     def import_rows(self, stations: Iterable[Station], *, actor: str | None = None) -> ImportResult:
         return self._inner().import_rows(stations, actor=actor)
+
+    def bulk_loader(self, rows: int, *, actor: str | None = None) -> BulkLoad | None:
+        return self._inner().bulk_loader(rows, actor=actor)
 
     def history(self, station_id: str, limit: int = 100) -> list[AuditEntry]:
         return self._inner().history(station_id, limit)

@@ -27,11 +27,13 @@ from layers.audit import (
     utc_now,
     utc_text,
 )
+from layers.bulk import BulkLoad
+from layers.embedded_bulk import open_bulk
 from layers.errors import Conflict, InvalidQuery, StationNotFound, StoreUnavailable
 from layers.index import Filter, SphereIndex
 from layers.layerdefs import Layer
 from layers.model import STATION_FIELDS, Station
-from layers.sqlite_file import open_sqlite
+from layers.sqlite_file import checkpoint_in_thread, open_sqlite
 from layers.store import Hit, ImportResult, NearestQuery, Page, StationStore
 from layers.stored_rows import StoredRows, station_from_row
 
@@ -67,15 +69,20 @@ _UPSERT = ("INSERT INTO stations (id, layer, lon, lat, props, rev) VALUES (?,?,?
            "ON CONFLICT(id) DO UPDATE SET layer=excluded.layer, lon=excluded.lon, "
            "lat=excluded.lat, props=excluded.props, rev=excluded.rev")
 _AUDIT = "INSERT INTO station_audit (station_id, at, actor, action, before, after) VALUES (?,?,?,?,?,?)"
-# The audit row of every station written at revision ?3 (an import), `after` as the snapshot JSON
-# `_snapshot` makes; lon/lat as %!.17g, which reads back as the same double (tests/layers/test_embedded_rows.py).
-_AUDIT_WRITTEN = (
-    "INSERT INTO station_audit (station_id, at, actor, action, before, after) "
-    "SELECT id, ?1, ?2, 'import', NULL, '{\"id\":' || json_quote(id) || ',\"layer\":' || json_quote(layer) || "
-    "',\"lon\":' || printf('%!.17g', lon) || ',\"lat\":' || printf('%!.17g', lat) || "
-    "CASE WHEN props = '{}' THEN '}' ELSE ',' || substr(props, 2) END "
-    "FROM stations WHERE rev = ?3 ORDER BY rowid"
-)
+
+
+def audit_after_sql(row: str) -> str:
+    """SQL making the audit snapshot JSON (`_snapshot`) of stored row `row` (a table or its alias);
+    lon/lat as %!.17g, which reads back as the same double (tests/layers/test_embedded_rows.py)."""
+    return (f"'{{\"id\":' || json_quote({row}.id) || ',\"layer\":' || json_quote({row}.layer) || "
+            f"',\"lon\":' || printf('%!.17g', {row}.lon) || ',\"lat\":' || printf('%!.17g', {row}.lat) || "
+            f"CASE WHEN {row}.props = '{{}}' THEN '}}' ELSE ',' || substr({row}.props, 2) END")
+
+
+# The audit row of every station written at revision ?3 (an import).
+_AUDIT_WRITTEN = ("INSERT INTO station_audit (station_id, at, actor, action, before, after) "
+                  f"SELECT id, ?1, ?2, 'import', NULL, {audit_after_sql('stations')} FROM stations WHERE rev = ?3 "
+                  "ORDER BY rowid")
 _PROPS_FIELDS = tuple(f for f in STATION_FIELDS if f not in ("id", "lon", "lat", "layer"))
 _PROPS_OF = operator.attrgetter(*_PROPS_FIELDS)
 
@@ -120,7 +127,7 @@ class _IndexBuild:
     def _build(self, stations: list[Station]) -> None:
         try:
             self._index.load(stations)
-        except BaseException as exc:  # reported by result(): the caller falls back to its own load
+        except BaseException as exc:  # noqa: BLE001 - reported by result(); the caller loads in line
             self._error = exc
 
     def result(self) -> SphereIndex | None:
@@ -147,6 +154,7 @@ class EmbeddedStore(StationStore):
         # Every committed row, in memory: answers are built without a SQLite read. Changed only
         # under self._lock, after a commit of this process or when another's is seen (data_version).
         self._rows = StoredRows()
+        self._checkpoint: threading.Thread | None = None
         self._reload()
         if seed is not None and self.count() == 0:
             result = self.import_rows(seed, actor="seed")
@@ -364,6 +372,11 @@ class EmbeddedStore(StationStore):
         return ImportResult(inserted=inserted, updated=len(batch) - inserted - unchanged,
                             ids=tuple(s.id for s in batch), unchanged=unchanged)
 
+    def bulk_loader(self, rows: int, *, actor: str | None = None) -> BulkLoad | None:
+        """A bulk load (layers.embedded_bulk) when the store is empty, else None. The write
+        transaction and the store's lock are held until the load finishes or aborts."""
+        return open_bulk(self, actor, audit_after_sql("stations"), _PROPS_FIELDS)
+
     def _follow_import(self, changed: list[Station], rows: list[tuple], into_empty: bool) -> None:
         """Bring the index and rows up to date after an import: into an empty table, the rows
         written are all there is (a bulk load, no read back); a large change reloads; a small one upserts."""
@@ -423,6 +436,19 @@ class EmbeddedStore(StationStore):
                            before=station_from_snapshot(before), after=station_from_snapshot(after))
                 for seq, sid, at, actor, action, before, after in rows]
 
+    def checkpoint_beside(self) -> None:
+        """Copy the WAL into the database file from a connection of its own, in a thread (after a
+        bulk load's commit; layers.sqlite_file.checkpoint_in_thread)."""
+        self.join_checkpoint()
+        self._checkpoint = checkpoint_in_thread(self.path)
+
+    def join_checkpoint(self) -> None:
+        """Wait for a background checkpoint (checkpoint_beside) to end."""
+        if self._checkpoint is not None:
+            self._checkpoint.join()
+            self._checkpoint = None
+
     def close(self) -> None:
+        self.join_checkpoint()
         with self._lock:
             self._db.close()

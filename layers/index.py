@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 import numpy as np
+import pandas as pd
 from pyproj import Geod
 from rtree import index as rtree_index
 
@@ -96,6 +97,29 @@ class SphereIndex:
                 for origin in station.origins:
                     self._origins.setdefault(origin, set()).add(pos)
             self._cols = _Columns.from_lists(lon, lat, layer, services, hours, status)
+            self._rebuild_all()
+
+    def load_columns(self, ids: list[str], lon: np.ndarray, lat: np.ndarray, layer: np.ndarray,
+                     services: np.ndarray, hours: np.ndarray, status: np.ndarray, origins: np.ndarray) -> None:
+        """Replace the whole content with stations given as columns (WGS-84 lon/lat; ids unique;
+        services and origins tuples): the index `load` builds from Station records (tested), each
+        code worked out once per distinct value."""
+        with self._lock:
+            self._ids = list(ids)
+            self._pos = dict(zip(self._ids, range(len(self._ids))))
+            lcodes, luniques = pd.factorize(layer)
+            scodes, suniques = pd.factorize(services)
+            pairs, pair_of_row = np.unique(lcodes.astype(np.int64) * len(suniques) + scodes, return_inverse=True)
+            bits = [sum({self._service_bit[luniques[p // len(suniques)]].get(w, 0) for w in suniques[p % len(suniques)]})
+                    for p in pairs.tolist()]  # sum of distinct powers of two = OR
+            hcodes, huniques = pd.factorize(hours)  # None: -1, the last entry
+            hours_code = np.array([*map(self._hours_index, huniques), self._hours_index(None)], np.int32)
+            stcodes, stuniques = pd.factorize(status)
+            self._cols = _Columns.from_lists(
+                lon, lat, np.array([self._layer_code[lid] for lid in luniques], np.int16)[lcodes],
+                np.array(bits, np.uint64)[pair_of_row], hours_code[hcodes],
+                np.array([STATUS_CODES[s] for s in stuniques], np.int8)[stcodes])
+            self._origins = _members(origins)
             self._rebuild_all()
 
     def upsert(self, station: Station) -> None:
@@ -335,6 +359,20 @@ def _chord_limit(kth_m: float) -> float:
 
 def _order(item: tuple[float, str, int]) -> tuple[float, str]:
     return item[0], item[1]
+
+
+def _members(origins: np.ndarray) -> dict[str, set[int]]:
+    """{adcode: positions of the rows whose origins hold it}, from a column of tuples."""
+    codes, uniques = pd.factorize(origins)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
+    out: dict[str, set[int]] = {}
+    for k, words in enumerate(uniques):
+        if words:
+            rows = order[bounds[k]: bounds[k + 1]].tolist()
+            for origin in words:
+                out.setdefault(origin, set()).update(rows)
+    return out
 
 
 def _xyz(lon: float, lat: float) -> np.ndarray:

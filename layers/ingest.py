@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from layers.bulk import BulkLoad
 from layers.errors import InvalidQuery, YizhanError
 from layers.ingest_check import check_columns
 from layers.ingest_coords import SourceCrs, check_points, resolve_crs
@@ -30,12 +31,13 @@ from layers.ingest_dupes import (
     near_duplicates_in_file,
     near_duplicates_in_store,
 )
-from layers.ingest_read import RawTable, gc_paused
+from layers.ingest_read import CsvStream, RawTable, gc_paused
 from layers.layerdefs import Layer
 from layers.model import ID_RE, STATION_FIELDS, Station
-from layers.store import StationStore
+from layers.store import ImportResult, StationStore
 
 LOGGER = logging.getLogger(__name__)
+CHUNK_ROWS = 100_000  # rows checked (and handed to a bulk load) at a time
 MAX_REPORTED = 10_000  # rejected rows listed in one report (all are counted)
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -115,30 +117,42 @@ def _entry(table: RawTable, ids: np.ndarray, row: int, field_name: str, code: st
             "message": message}
 
 
-def check_table(table: RawTable, layers: Mapping[str, Layer], *, crs: str | None = None, layer: str | None = None,
+def check_table(table: RawTable | CsvStream, layers: Mapping[str, Layer], *, crs: str | None = None, layer: str | None = None,
                 force_crs: bool = False, store: StationStore | None = None, allow_duplicates: bool = False,
-                progress: Progress | None = None) -> Checked:
-    """Check every row of `table`; `store` (when given) is searched for likely duplicates too."""
+                progress: Progress | None = None, sink: BulkLoad | None = None, chunk_rows: int = CHUNK_ROWS) -> Checked:
+    """Check every row of `table`; `store` (when given) is searched for likely duplicates too.
+
+    Row by row checks run on chunks of `chunk_rows` rows; each chunk found clean (and with ids
+    not seen before) goes to `sink` while the next one is checked. The first chunk with a
+    problem aborts the sink. Checks of the whole file (duplicates) follow; the report is the
+    same whatever the chunk size (tested)."""
     if layer is not None and layer not in layers:
         raise InvalidQuery(f"unknown layer {layer!r}; known: {', '.join(layers)}", "layer")
     source = resolve_crs(crs, table.file_crs, force_crs)
     step = progress or (lambda stage, done, total: None)
+    stream = isinstance(table, CsvStream)
+    step("checking coordinates", 0, table.estimated_rows if stream else len(table))
+    step("checking fields", 0, table.estimated_rows if stream else len(table))
+    parts: list[dict[str, np.ndarray]] = []
+    issues: list[tuple] = []
+    seen: set[str] = set()
+    for lo, part in _streamed(table) if stream else _slices(table, chunk_rows):
+        values, found = _check_rows(part, source, layers, layer, lo)
+        issues += found
+        parts.append(values)
+        if sink is not None:
+            sink = _fed(sink, values, not found and not table.geometry_errors, seen)
+    if sink is not None:
+        sink.done_adding()
+    table = table.finished() if stream else table
     n = len(table)
-    step("checking coordinates", 0, n)
-    lon, lat, issues = check_points(table.x, table.y, source)
+    values = {key: np.concatenate([part[key] for part in parts]) for key in parts[0]} if parts else \
+        _check_rows(table, source, layers, layer, 0)[0]
     issues += [(row, "geometry", "invalid_geometry", why) for row, why in table.geometry_errors.items()]
-    step("checking fields", 0, n)
-    values, found = check_columns(table.columns, n, layers, layer)
-    issues += found
-    values["lon"], values["lat"] = lon, lat
-    ids = values["id"]
-    no_id = np.fromiter((v is None for v in ids), bool, n)
+    lon, ids, no_id, named = values["lon"], values["id"], values.pop("no_id"), values.pop("named")
     step("looking for duplicates", 0, n)
     report = ImportReport(table.format, source.name, n, table.position_kind, table.encoding)
     point_ok = np.isfinite(lon) & np.fromiter((v is not None for v in values["name"]), bool, n)
-    named = no_id & point_ok & np.fromiter((v is not None for v in values["layer"]), bool, n)
-    for row in np.flatnonzero(named):
-        ids[row] = made_id(values["layer"][row], values["name"][row], lon[row], lat[row])
     report.ids_made = int(named.sum())
     dupes = _likely_duplicates(table, values, point_ok, store, named, report)
     target = report.warnings if allow_duplicates else issues
@@ -152,6 +166,60 @@ def check_table(table: RawTable, layers: Mapping[str, Layer], *, crs: str | None
     report.warnings[:0] = [{"field": c, "code": "ignored_column", "message": f"column {c!r} is not a station "
                             "field; ignored"} for c in table.ignored_columns]
     return Checked(values, report)
+
+
+def _chunks(n: int, size: int) -> list[tuple[int, int]]:
+    """(start, end) of the chunks of n rows: a quarter chunk first (the writer starts sooner), then `size`."""
+    size = max(size, 1)
+    starts = [0, *range(max(size // 4, 1), n, size)] if n else []
+    return list(zip(starts, [*starts[1:], n]))
+
+
+def _slices(table: RawTable, size: int) -> Iterator[tuple[int, RawTable]]:
+    """(first row, the table of rows first..) for the chunks of an in-memory table (views)."""
+    for lo, hi in _chunks(len(table), size):
+        yield lo, RawTable(table.format, {k: v[lo:hi] for k, v in table.columns.items()}, table.x[lo:hi],
+                           table.y[lo:hi], table.positions[lo:hi], table.position_kind)
+
+
+def _streamed(stream: CsvStream) -> Iterator[tuple[int, RawTable]]:
+    """(first row, the table of rows first..) as the stream reads them."""
+    lo = 0
+    for part in stream.parts():
+        yield lo, part
+        lo += len(part)
+
+
+def _check_rows(table: RawTable, source: SourceCrs, layers: Mapping[str, Layer], layer: str | None,
+                lo: int) -> tuple[dict[str, np.ndarray], list[tuple]]:
+    """The row by row checks of a chunk of rows (`table`, starting at row lo of the file): their
+    clean values (ids made where none was given; `no_id` and `named` masks beside) and their
+    issues, rows counted from the file's start."""
+    n = len(table)
+    lon, lat, issues = check_points(table.x, table.y, source)
+    values, found = check_columns(table.columns, n, layers, layer)
+    issues += found
+    values["lon"], values["lat"] = lon, lat
+    ids = values["id"]
+    no_id = np.fromiter((v is None for v in ids), bool, n)
+    point_ok = np.isfinite(lon) & np.fromiter((v is not None for v in values["name"]), bool, n)
+    named = no_id & point_ok & np.fromiter((v is not None for v in values["layer"]), bool, n)
+    for row in np.flatnonzero(named).tolist():
+        ids[row] = made_id(values["layer"][row], values["name"][row], lon[row], lat[row])
+    values["no_id"], values["named"] = no_id, named
+    return values, [(row + lo, *rest) for row, *rest in issues] if lo else issues
+
+
+def _fed(sink: BulkLoad, values: dict[str, np.ndarray], clean: bool, seen: set[str]) -> BulkLoad | None:
+    """Give a clean chunk whose ids are all new to `sink`; abort it (None) at the first other one."""
+    ids = values["id"].tolist()
+    size = len(seen)
+    seen.update(ids)
+    if clean and len(seen) == size + len(ids) and None not in seen:
+        sink.add({key: column for key, column in values.items() if key not in ("no_id", "named")})
+        return sink
+    sink.abort()
+    return None
 
 
 def made_id(layer: str, name: str, lon: float, lat: float) -> str:
@@ -200,7 +268,7 @@ def _counted(stations: list[Station], progress: Progress) -> Iterator[Station]:
         progress("writing", min(start + 10_000, total), total)
 
 
-def import_table(table: RawTable, store: StationStore, *, crs: str | None = None, layer: str | None = None,
+def import_table(table: RawTable | CsvStream, store: StationStore, *, crs: str | None = None, layer: str | None = None,
                  dry_run: bool = False, actor: str | None = None, force_crs: bool = False,
                  allow_duplicates: bool = False, progress: Progress | None = None) -> ImportReport:
     """Check `table` and, when no row is rejected and this is no dry run, upsert every row by id in
@@ -210,21 +278,46 @@ def import_table(table: RawTable, store: StationStore, *, crs: str | None = None
                              force_crs=force_crs, allow_duplicates=allow_duplicates, progress=progress)
 
 
-def _import_table(table: RawTable, store: StationStore, *, crs: str | None, layer: str | None, dry_run: bool,
+def _import_table(table: RawTable | CsvStream, store: StationStore, *, crs: str | None, layer: str | None, dry_run: bool,
                   actor: str | None, force_crs: bool, allow_duplicates: bool, progress: Progress | None
                   ) -> ImportReport:
-    checked = check_table(table, store.layers, crs=crs, layer=layer, force_crs=force_crs, store=store,
-                          allow_duplicates=allow_duplicates, progress=progress)
+    options = {"crs": crs, "layer": layer, "force_crs": force_crs, "allow_duplicates": allow_duplicates,
+               "progress": progress}
+    if layer is not None and layer not in store.layers:
+        raise InvalidQuery(f"unknown layer {layer!r}; known: {', '.join(store.layers)}", "layer")
+    rows = table.estimated_rows if isinstance(table, CsvStream) else len(table)
+    loader = None if dry_run or rows == 0 or table.geometry_errors else store.bulk_loader(rows, actor=actor)
+    if loader is not None:  # an empty store: written while checked, committed only if every row passes
+        return _bulk_import(table, store, loader, actor, options)
+    checked = check_table(table, store.layers, store=store, **options)
     report = checked.report
     report.dry_run = dry_run
-    if not report.ok or dry_run or len(table) == 0:
+    if not report.ok or dry_run or report.rows_read == 0:
         return report
     stations = checked.stations()
     rows = _counted(stations, progress) if progress else stations
     result = store.import_rows(rows, actor=actor)
+    return _written(report, result, actor)
+
+
+def _bulk_import(table: RawTable | CsvStream, store: StationStore, loader: BulkLoad, actor: str | None,
+                 options: dict[str, Any]) -> ImportReport:
+    """Check with `loader` as the sink; the store held nothing, so there is no stored twin to look for."""
+    try:
+        report = check_table(table, store.layers, store=None, sink=loader, **options).report
+    except BaseException:
+        loader.abort()
+        raise
+    if not report.ok or report.rows_read == 0:
+        loader.abort()
+        return report
+    return _written(report, loader.finish(options["progress"]), actor)
+
+
+def _written(report: ImportReport, result: ImportResult, actor: str | None) -> ImportReport:
     report.written = True
     report.inserted, report.updated, report.unchanged = result.inserted, result.updated, result.unchanged
-    LOGGER.info("import by %s: %d rows, %d new, %d updated, %d unchanged", actor, len(stations),
+    LOGGER.info("import by %s: %d rows, %d new, %d updated, %d unchanged", actor, report.rows_read,
                 result.inserted, result.updated, result.unchanged)
     return report
 

@@ -27,6 +27,8 @@ from layers.store import StationStore
 LOGGER = logging.getLogger(__name__)
 DUPLICATE_RADIUS_M = 10.0
 _CHORD = float(chord_from_angle(DUPLICATE_RADIUS_M / GEODESIC_M_PER_RADIAN_LOWER)) * (1 + 1e-9)
+# Built for one search: sliding-midpoint splits build in half the time and find the same pairs.
+_TREE = {"balanced_tree": False, "compact_nodes": False}
 STORE_QUERY_RATIO = 100  # ask the store per row when it holds this many times more stations than the file
 
 
@@ -66,7 +68,7 @@ def near_duplicates_in_file(lon: np.ndarray, lat: np.ndarray, names: np.ndarray,
     rows = np.flatnonzero(usable)
     if len(rows) < 2:
         return []
-    tree = cKDTree(unit_xyz(lon[rows], lat[rows]))
+    tree = cKDTree(unit_xyz(lon[rows], lat[rows]), **_TREE)
     sub_names = names[rows]
     out = []
     for i, j, metres in _close_pairs(lon[rows], lat[rows], lon[rows], lat[rows], sub_names, sub_names, tree, None):
@@ -108,7 +110,7 @@ def _against(stored: Iterable[Station], rows, lon, lat, names) -> list[tuple[int
     s_lon = np.array([s.lon for s in stored])
     s_lat = np.array([s.lat for s in stored])
     s_names = np.fromiter((s.name for s in stored), object, len(stored))
-    tree_rows = cKDTree(unit_xyz(lon[rows], lat[rows]))
-    tree_store = cKDTree(unit_xyz(s_lon, s_lat))
+    tree_rows = cKDTree(unit_xyz(lon[rows], lat[rows]), **_TREE)
+    tree_store = cKDTree(unit_xyz(s_lon, s_lat), **_TREE)
     found = _close_pairs(lon[rows], lat[rows], s_lon, s_lat, names[rows], s_names, tree_rows, tree_store)
     return sorted(((int(rows[i]), stored[j], metres) for i, j, metres in found), key=lambda t: (t[0], t[2], t[1].id))

@@ -146,32 +146,141 @@ def read_csv(source: Path | bytes) -> RawTable:
     """A CSV (comma or tab separated; UTF-8 with or without BOM, or GBK/GB18030) as a RawTable."""
     import pandas as pd
 
-    encoding = detect_encoding(source)
+    encoding, sep, raw = _open_csv(source)
+    with raw, _csv_errors():
+        frame = pd.read_csv(raw, **_csv_options(encoding, sep))
+    return _OfFrames(source, encoding, frame.columns).table(frame, 0)
+
+
+class CsvStream:
+    """A CSV read a chunk of rows at a time (pandas' chunked reader), for an import that checks
+    and writes chunk by chunk while the rest is still being read. `parts()` yields RawTables of
+    consecutive rows, each exactly the rows `read_csv` gives (positions counted from the file's
+    start; tested); `finished()` is then the table of every row, without its cells."""
+
+    format = "csv"
+    position_kind = "line"
+    file_crs = None
+
+    def __init__(self, path: Path, rows: int) -> None:
+        import pandas as pd
+
+        encoding, sep, self._raw = _open_csv(path)
+        self.encoding = encoding.replace("-sig", "")
+        self._rows = rows
+        self._reader = pd.read_csv(self._raw, **_csv_options(encoding, sep), iterator=True)
+        self._first = self._next(max(rows // 4, 1))  # a quarter first: the writer starts sooner
+        if self._first is None:
+            self._raw.close()
+            raise _EmptyStream
+        self._frames = _OfFrames(path, encoding, self._first.columns)
+        self.ignored_columns = self._frames.ignored
+        self.geometry_errors: dict[int, str] = {}
+        # rows in the file, guessed from the bytes pandas took for the first chunk (progress, load size)
+        per_row = max(self._raw.tell(), 1) / max(len(self._first), 1)
+        self.estimated_rows = max(len(self._first), int(path.stat().st_size / per_row))
+        self._positions: list[np.ndarray] = []
+
+    def parts(self) -> Iterator[RawTable]:
+        """The rows, chunk after chunk; the file is closed at the end."""
+        seen = 0
+        try:
+            frame = self._first
+            while frame is not None:
+                part = self._frames.table(frame, seen)
+                seen += len(frame)
+                self._positions.append(part.positions)
+                yield part
+                frame = self._next(self._rows)
+        finally:
+            self._first = None
+            self._raw.close()
+
+    def _next(self, rows: int):
+        with _csv_errors():
+            try:
+                return self._reader.get_chunk(rows)
+            except StopIteration:
+                return None
+
+    def finished(self) -> RawTable:
+        """Every row read (positions only: the cells went with their chunks)."""
+        positions = np.concatenate(self._positions) if self._positions else np.empty(0, np.int64)
+        none = np.empty(0, dtype=object)
+        return RawTable("csv", {}, none, none, positions, "line", None, self.encoding, self.ignored_columns)
+
+
+class _EmptyStream(Exception):
+    """No data row: read the file whole instead."""
+
+
+def stream_csv(path: Path, rows: int) -> CsvStream | RawTable:
+    """A CsvStream of the file, or the RawTable itself when it holds no data row."""
     try:
-        with io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb") as raw:
-            head = raw.read(64 * 1024).decode(encoding, errors="replace").lstrip("\ufeff")
-            raw.seek(0)
-            first = head.splitlines()[0] if head.strip() else ""
-            sep = "\t" if first.count("\t") > first.count(",") else ","
-            frame = pd.read_csv(raw, sep=sep, dtype=str, encoding=encoding.replace("-sig", ""),  # pandas drops
-                                keep_default_na=False,  # a UTF-8 BOM itself, faster than Python's utf-8-sig
-                                na_filter=False, skip_blank_lines=True, encoding_errors="strict")
+        return CsvStream(path, rows)
+    except _EmptyStream:
+        return read_csv(path)
+
+
+def _open_csv(source: Path | bytes):
+    """(encoding, separator, the file open at its start)."""
+    encoding = detect_encoding(source)
+    raw = io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb")  # noqa: SIM115 - the caller closes it
+    head = raw.read(64 * 1024).decode(encoding, errors="replace").lstrip("\ufeff")
+    raw.seek(0)
+    first = head.splitlines()[0] if head.strip() else ""
+    return encoding, "\t" if first.count("\t") > first.count(",") else ",", raw
+
+
+def _csv_options(encoding: str, sep: str) -> dict:
+    return {"sep": sep, "dtype": str, "encoding": encoding.replace("-sig", ""),  # pandas drops a UTF-8 BOM
+            "keep_default_na": False,  # itself, faster than Python's utf-8-sig
+            "na_filter": False, "skip_blank_lines": True, "encoding_errors": "strict"}
+
+
+@contextmanager
+def _csv_errors() -> Iterator[None]:
+    import pandas as pd
+
+    try:
+        yield
     except UnicodeDecodeError as exc:
         raise InvalidImportFile(f"the CSV is neither UTF-8 nor GB18030 text: {exc.reason}", "body") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
         raise InvalidImportFile(f"the CSV cannot be read: {str(exc).splitlines()[0][:200]}", "body") from None
-    chosen, ignored = map_columns([str(c) for c in frame.columns])
-    escaped = _contains(source, b"'")
-    cells = {name: frame[header].to_numpy(dtype=object) for name, header in chosen.items()}
-    cells = {name: _unescaped(column) if escaped else column for name, column in cells.items()}
-    blank = np.ones(len(frame), dtype=bool)  # Excel leaves rows of bare commas after the data
-    for header in frame.columns:
-        blank &= frame[header].to_numpy(dtype=object) == ""
-    lines = np.arange(2, len(frame) + 2)  # header is line 1 (a cell holding a line break shifts this)
-    keep = ~blank
-    cells = {k: v[keep] for k, v in cells.items()}
-    x, y = xy_from_columns(cells, int(keep.sum()))
-    return RawTable("csv", cells, x, y, lines[keep], "line", None, encoding.replace("-sig", ""), ignored)
+
+
+class _OfFrames:
+    """RawTables of pandas frames of one CSV (its header mapped once)."""
+
+    def __init__(self, source: Path | bytes, encoding: str, columns) -> None:
+        self.chosen, self.ignored = map_columns([str(c) for c in columns])
+        self.escaped = _contains(source, b"'")
+        self.encoding = encoding.replace("-sig", "")
+
+    def table(self, frame, first_row: int) -> RawTable:
+        """Rows first_row.. of the file (counted from 0, the header apart) as a RawTable."""
+        cells = {name: frame[header].to_numpy(dtype=object) for name, header in self.chosen.items()}
+        cells = {name: _unescaped(column) if self.escaped else column for name, column in cells.items()}
+        lines = np.arange(first_row + 2, first_row + len(frame) + 2)  # header: line 1 (a cell holding a
+        keep = ~_blank_rows(frame)  # line break shifts this)
+        if not keep.all():
+            cells = {k: v[keep] for k, v in cells.items()}
+        x, y = xy_from_columns(cells, int(keep.sum()))
+        return RawTable("csv", cells, x, y, lines[keep], "line", None, self.encoding, self.ignored)
+
+
+def _blank_rows(frame) -> np.ndarray:
+    """Rows with every cell empty (Excel leaves rows of bare commas after the data): the first
+    column finds the candidates, the others are looked at only there."""
+    blank = np.zeros(len(frame), dtype=bool)
+    if len(frame.columns) == 0:
+        return blank
+    rows = np.flatnonzero(frame.iloc[:, 0].to_numpy(dtype=object) == "")
+    for i in range(1, len(frame.columns)):
+        rows = rows[frame.iloc[:, i].to_numpy(dtype=object)[rows] == ""]
+    blank[rows] = True
+    return blank
 
 
 def _contains(source: Path | bytes, needle: bytes) -> bool:
@@ -287,14 +396,17 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def read_file(path: Path, fmt: str | None = None) -> RawTable:
-    """Read a station file, its format from `fmt` or detected (magic bytes, then the name)."""
+def read_file(path: Path, fmt: str | None = None, stream_rows: int | None = None) -> RawTable | CsvStream:
+    """Read a station file, its format from `fmt` or detected (magic bytes, then the name); a CSV
+    as a CsvStream of `stream_rows` rows a chunk when that is given (checked as it is read)."""
     path = Path(path)
     if not path.is_file():
         raise InvalidImportFile(f"no such file: {path}", "file")
     with open(path, "rb") as handle:
         head = handle.read(64)
     fmt = fmt or detect_format(path.name, head)
+    if fmt == "csv" and stream_rows:
+        return stream_csv(path, stream_rows)
     readers = {"csv": read_csv, "geojson": read_geojson}
     with gc_paused():
         if fmt in readers:

@@ -40,6 +40,7 @@ import psycopg2.sql
 from geo.distance import GEODESIC_M_PER_RADIAN_LOWER, geodesic_many_m
 from layers import audit_postgis as audit_pg
 from layers.audit import AuditEntry, check_limit, check_seq
+from layers.bulk import BulkLoad
 from layers.errors import (
     Conflict,
     InvalidQuery,
@@ -58,6 +59,8 @@ from layers.pg_pool import (
     run,
 )
 from layers.pg_schema import _LOCK_KEY, migrations, upgrade  # noqa: F401  (re-exported)
+from layers.postgis_bulk import drop_indexes as _drop_indexes
+from layers.postgis_bulk import open_bulk
 from layers.store import (
     Hit,
     ImportResult,
@@ -594,6 +597,12 @@ class PostgisStore(StationStore):
         return ImportResult(inserted=inserted, updated=len(batch) - inserted - unchanged,
                             ids=tuple(s.id for s in batch), unchanged=unchanged)
 
+    def bulk_loader(self, rows: int, *, actor: str | None = None) -> BulkLoad | None:
+        """A bulk load (layers.postgis_bulk) when `stations` is empty, else None; it holds a
+        connection, its transaction and the advisory write lock until it finishes or aborts."""
+        return open_bulk(self._primary, rows, actor, COLUMNS, IMPORT_TIMEOUT_MS, BULK_ROWS, ANALYZE_AFTER_ROWS,
+                         self._mirror)
+
     @staticmethod
     def _guard(action: Callable) -> Any:
         """Data the database refuses (a bad value that slipped past validation) is the client's error."""
@@ -617,13 +626,3 @@ def _copy(cur, table: str, stations: list[Station]) -> None:
         if source.error is not None:  # psycopg2 reports it as QueryCanceled: raise the real one
             raise source.error from None
         raise
-
-
-def _drop_indexes(cur) -> list[str]:
-    """Drop the secondary indexes of `stations`; the statements that create them again."""
-    cur.execute("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
-                "AND tablename = 'stations' AND indexname <> 'stations_pkey'")
-    found = cur.fetchall()
-    for name, _ in found:
-        cur.execute(psycopg2.sql.SQL("DROP INDEX {}").format(psycopg2.sql.Identifier(name)))
-    return [definition for _, definition in found]

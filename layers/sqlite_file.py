@@ -1,12 +1,15 @@
 """Opening a SQLite file the way every embedded store here wants it: WAL, durable, shared by threads."""
 from __future__ import annotations
 
+import logging
 import sqlite3
+import threading
 import time
 from pathlib import Path
 
 from layers.errors import StoreUnavailable
 
+LOGGER = logging.getLogger(__name__)
 OPEN_PATIENCE_S = 15.0  # how long an open waits for other processes that hold the file's lock
 
 
@@ -52,3 +55,24 @@ def _open_once(path: Path, schema: str) -> sqlite3.Connection:
 def _is_lock_error(exc: sqlite3.OperationalError) -> bool:
     text = str(exc).lower()
     return "locked" in text or "busy" in text
+
+
+def checkpoint_in_thread(path: Path) -> threading.Thread:
+    """A started thread copying the WAL of `path` into the database file from a connection of its
+    own (SQLite's advice for large commits): PASSIVE, so readers and writers go on meanwhile. A
+    failure is only logged: the next commit's automatic checkpoint does the work then."""
+    def run() -> None:
+        try:
+            db = sqlite3.connect(path, timeout=5.0)
+            try:
+                db.execute("PRAGMA synchronous=FULL")
+                _, frames, done = db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                LOGGER.info("checkpoint of %s: %d of %d WAL frames", path, done, frames)
+            finally:
+                db.close()
+        except sqlite3.Error as exc:
+            LOGGER.warning("background checkpoint of %s failed: %s", path, exc)
+
+    thread = threading.Thread(target=run, name="wal-checkpoint", daemon=True)
+    thread.start()
+    return thread

@@ -11,11 +11,15 @@ import abc
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from geo.hours import SHANGHAI, parse_hours
 from layers.audit import AuditEntry
 from layers.layerdefs import Layer
 from layers.model import Station
+
+if TYPE_CHECKING:
+    from layers.bulk import BulkLoad
 
 MAX_K = 100
 MAX_LIMIT = 1000
@@ -145,6 +149,11 @@ class StationStore(abc.ABC):
     def import_rows(self, stations: Iterable[Station], *, actor: str | None = None) -> ImportResult:
         """Upsert many stations by id in one transaction: all land or none does. Rows equal to
         the stored ones are neither written nor audited (counted as `unchanged`)."""
+
+    def bulk_loader(self, rows: int, *, actor: str | None = None) -> BulkLoad | None:
+        """An open all-or-nothing load of about `rows` new stations (layers.bulk) when the store is
+        empty and can write while the import is still checked; None: use `import_rows`."""
+        return None
 
     @abc.abstractmethod
     def history(self, station_id: str, limit: int = 100) -> list[AuditEntry]:

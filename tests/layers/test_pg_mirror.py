@@ -132,3 +132,28 @@ def test_changes_that_could_not_be_read_are_not_lost(pair, postgis_url, monkeypa
     eventually(lambda: b.nearest(query)[0].station == moved and b._mirror._synced is False)
     monkeypatch.setattr(b._mirror, "_read_ids", real)
     eventually(lambda: b.nearest(query)[0].station == moved and b._mirror._synced is True)
+
+
+def test_a_bulk_load_into_an_empty_table_reaches_every_mirror(postgis_url, layers, monkeypatch):
+    from layers import ingest
+    from layers.ingest import import_table
+    from layers.ingest_read import read_csv
+    from tests.ingest_files import csv_bytes
+
+    monkeypatch.setattr(ingest, "CHUNK_ROWS", 50)
+    a, b = PostgisStore(postgis_url, layers), PostgisStore(postgis_url, layers)
+    try:
+        rows = [{"id": f"k{i}", "name": f"站{i}", "layer": "rest_station", "lon": 110.0 + i * 1e-3, "lat": 30.0,
+                 "hours": "24/7"} for i in range(300)]
+        loads = []
+        real = a.bulk_loader
+        monkeypatch.setattr(a, "bulk_loader", lambda *args, **kw: loads.append(1) or real(*args, **kw))
+        report = import_table(read_csv(csv_bytes(rows)), a, actor="t")
+        assert loads and report.ok and report.inserted == 300
+        query = NearestQuery(lon=110.1505, lat=30.0, k=2)
+        assert [h.station.id for h in a.nearest(query)] == ["k150", "k151"]  # the loading process: at once
+        eventually(lambda: [h.station.id for h in b.nearest(query)] == ["k150", "k151"])
+        assert a.health()["mirror"] == b.health()["mirror"] == {"synced": True, "stations": 300}
+    finally:
+        a.close()
+        b.close()
