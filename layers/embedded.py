@@ -168,6 +168,7 @@ class EmbeddedStore(StationStore):
             rows = self._db.execute("SELECT id, layer, lon, lat, props FROM stations ORDER BY id").fetchall()
             self._index.load(_row_to_station(row) for row in rows)
             self._rows.replace_all(rows)
+            self._rows.prepare_nav()
 
     def _data_version(self) -> int:
         return self._db.execute("PRAGMA data_version").fetchone()[0]
@@ -203,8 +204,8 @@ class EmbeddedStore(StationStore):
             raise InvalidQuery(f"unknown layer {unknown[0]!r}", parameter="layer")
 
     def _hits(self, pairs: list[tuple[float, str]]) -> list[Hit]:
-        stations = self._fetch([sid for _, sid in pairs])
-        return [Hit(stations[sid], d) for d, sid in pairs if sid in stations]
+        found = self._rows.stations_with_nav([sid for _, sid in pairs])
+        return [Hit(found[sid][0], d, found[sid][1]) for d, sid in pairs if sid in found]
 
     def _fetch(self, ids: list[str]) -> dict[str, Station]:
         """Stations by id (absent ids left out); call with self._lock held, after _refresh()."""

@@ -92,8 +92,8 @@ class PgMirror:
             return self._hits(self._index.within(lon, lat, radius_m, Filter(layers)))
 
     def _hits(self, pairs: list[tuple[float, str]]) -> list[Hit]:
-        stations = self._rows.stations([sid for _, sid in pairs])
-        return [Hit(stations[sid], d) for d, sid in pairs if sid in stations]
+        found = self._rows.stations_with_nav([sid for _, sid in pairs])
+        return [Hit(found[sid][0], d, found[sid][1]) for d, sid in pairs if sid in found]
 
     def open(self) -> None:
         """Listen and load everything; StoreUnavailable when the database cannot be reached."""
@@ -179,6 +179,7 @@ class PgMirror:
                 yield station
 
         index.load(stations())
+        rows.prepare_nav()
         self._index, self._rows = index, rows
         self._reload_due = False
         LOGGER.info("mirror of %s loaded: %d stations", describe(self.url), len(rows))

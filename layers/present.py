@@ -1,6 +1,7 @@
 """A station as a query answer: the stored feature plus distance, open-now and navigation links."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, time
 from functools import lru_cache
 from typing import Any
@@ -42,8 +43,10 @@ def _hours_summary(spec: str | None, status: str, at: datetime
     return open_now, tuple(spans), next_open
 
 
-def station_answer(station: Station, at: datetime, distance_m: float | None = None) -> dict[str, Any]:
-    """The contract's Feature for a query answer (WGS-84), with distance_m when given.
+def station_answer(station: Station, at: datetime, distance_m: float | None = None,
+                   nav: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The contract's Feature for a query answer (WGS-84), with distance_m when given; `nav`, the
+    station's links when the store had them ready (a Hit's), else they are made here.
 
     Equal to `station.to_feature(extra)` with extra = distance_m (when given), open_now,
     hours_today, next_open and nav, keys in that order. This runs for every station of every
@@ -63,7 +66,7 @@ def station_answer(station: Station, at: datetime, distance_m: float | None = No
         "operator": station.operator, "source": station.source, "verified_at": station.verified_at,
         "distance_m": distance_m, "open_now": open_now,
         "hours_today": list(hours_today) if hours_today is not None else None, "next_open": next_open,
-        "nav": _nav(station.lon, station.lat, station.name, station.address).copy(),
+        "nav": dict(nav) if nav is not None else _nav(station.lon, station.lat, station.name, station.address).copy(),
     }
     if distance_m is None:
         del props["distance_m"]

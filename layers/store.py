@@ -53,6 +53,7 @@ class Hit:
 
     station: Station
     distance_m: float
+    nav: Mapping[str, str] | None = None  # the station's navigation links, when the store keeps them ready
 
 
 @dataclass(frozen=True)

@@ -70,7 +70,7 @@ def nearest():
     if at.second or at.microsecond:  # hours are judged per minute (station_answer would do this per station)
         at = at.replace(second=0, microsecond=0)
     hits = the_store.nearest(query)
-    features = [station_answer(hit.station, at, hit.distance_m) for hit in hits]
+    features = [station_answer(hit.station, at, hit.distance_m, hit.nav) for hit in hits]
     return jsonify(_feature_collection(features, query={"lon": lon, "lat": lat, "crs": "wgs84"}))
 
 

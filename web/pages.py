@@ -243,7 +243,7 @@ def near():
     flagged = parks.flagged() if parks else set()
     # stations several people found locked go after the open alternatives (stable: order kept otherwise)
     hits = sorted(store().nearest(query), key=lambda hit: hit.station.id in flagged)
-    cards = [dict(station_card(station_answer(h.station, at, h.distance_m), i + 1, at),
+    cards = [dict(station_card(station_answer(h.station, at, h.distance_m, h.nav), i + 1, at),
                   flagged=h.station.id in flagged) for i, h in enumerate(hits)]
     here_label = _place_label(place) if place else i18n.gettext("map.you_are_here")
     parts = maps.results_map(tiles(), lang, _pins(cards), here=(lon, lat), here_label=here_label)
@@ -330,7 +330,7 @@ def windows():
     hits = [h for c in codes for h in store().nearest(NearestQuery(lon=lon, lat=lat, k=MAX_WINDOWS, layers=layers,
                                                                     origin=c, at=at))]
     hits = sorted({h.station.id: h for h in hits}.values(), key=lambda h: (h.distance_m, h.station.id))[:MAX_WINDOWS]
-    cards = [station_card(station_answer(h.station, at, h.distance_m), i + 1, at) for i, h in enumerate(hits)]
+    cards = [station_card(station_answer(h.station, at, h.distance_m, h.nav), i + 1, at) for i, h in enumerate(hits)]
     parts = maps.results_map(tiles(), lang, _pins(cards), here=(lon, lat) if here_label else None,
                              here_label=here_label or "")
     return render("windows.html", heading=i18n.gettext("windows.title_for", origin=origin_label), chosen=chosen,

@@ -282,7 +282,7 @@ def park_picks(park: Park, at: datetime, flagged: set[str]) -> list[tuple[str, l
     out = []
     for lid in store().layers:
         hits = store().nearest(NearestQuery(lon=park.lon, lat=park.lat, k=FETCH_PER_LAYER, layers=(lid,), at=at))
-        ranked = sorted((station_answer(h.station, at, h.distance_m) for h in hits), key=_order_key)
+        ranked = sorted((station_answer(h.station, at, h.distance_m, h.nav) for h in hits), key=_order_key)
         good = [f for f in ranked if f["id"] not in flagged][:PER_LAYER]
         out.append((lid, good + [f for f in ranked[:PER_LAYER] if f["id"] in flagged]))
     return out
@@ -363,7 +363,7 @@ def poster(slug: str):
     park = park_store().get_park(slug)
     at = params.moment(dict(request.args.items()))
     hits = store().nearest(NearestQuery(lon=park.lon, lat=park.lat, k=POSTER_STATIONS, at=at))
-    cards = [station_card(station_answer(h.station, at, h.distance_m), i + 1, at) for i, h in enumerate(hits)]
+    cards = [station_card(station_answer(h.station, at, h.distance_m, h.nav), i + 1, at) for i, h in enumerate(hits)]
     svg = Markup(qr_code(slug).svg_inline(scale=1, border=4, omitsize=True))
     body, _status, headers = render("poster.html", park=park, title=_park_title(park), county=_county(park),
                                    cards=cards, qr_svg=svg, url=public_url(slug))
