@@ -4,6 +4,8 @@ Settings from the environment (command-line flags such as `-b` or `-w` still win
 YIZHAN_BIND (default 127.0.0.1:8000; put a reverse proxy in front and set YIZHAN_PROXIES),
 YIZHAN_WORKERS (default 2 x cores + 1), YIZHAN_THREADS (per worker, default 4),
 YIZHAN_MAX_REQUESTS (recycle a worker after that many requests; default 0 = never),
+YIZHAN_TIMEOUT (seconds a worker may be silent, its start included: it loads every station into
+memory, ~3 s per 100,000 with five workers on two cores — raise it for a million; default 30),
 YIZHAN_GUNICORN_ACCESSLOG (a file or `-` for gunicorn's own access log; off by default because
 the app writes one line per request itself, logger `yizhan.access`, to stdout).
 
@@ -25,7 +27,7 @@ bind = os.environ.get("YIZHAN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("YIZHAN_WORKERS") or 2 * multiprocessing.cpu_count() + 1)
 worker_class = "gthread"  # threads: keep-alive connections, and a slow database call blocks one thread only
 threads = int(os.environ.get("YIZHAN_THREADS") or 4)
-timeout = 30            # a worker silent this long is killed and replaced
+timeout = int(os.environ.get("YIZHAN_TIMEOUT") or 30)  # a worker silent this long (booting included) is replaced
 graceful_timeout = 20   # on restart/stop, in-flight requests get this long
 keepalive = 5
 preload_app = False

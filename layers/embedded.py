@@ -31,6 +31,7 @@ from layers.bulk import BulkLoad
 from layers.embedded_bulk import open_bulk
 from layers.errors import Conflict, InvalidQuery, StationNotFound, StoreUnavailable
 from layers.index import Filter, SphereIndex
+from layers.ingest_read import gc_paused
 from layers.layerdefs import Layer
 from layers.model import STATION_FIELDS, Station
 from layers.sqlite_file import checkpoint_in_thread, open_sqlite
@@ -165,10 +166,11 @@ class EmbeddedStore(StationStore):
         with self._lock:
             self._rev = self._current_rev()
             self._version = self._data_version()
-            rows = self._db.execute("SELECT id, layer, lon, lat, props FROM stations ORDER BY id").fetchall()
-            self._index.load(_row_to_station(row) for row in rows)
-            self._rows.replace_all(rows)
-            self._rows.prepare_nav()
+            with gc_paused():  # every row and Station record: no collector rescans while they are made
+                rows = self._db.execute("SELECT id, layer, lon, lat, props FROM stations ORDER BY id").fetchall()
+                self._index.load(_row_to_station(row) for row in rows)
+                self._rows.replace_all(rows)
+                self._rows.prepare_nav()
 
     def _data_version(self) -> int:
         return self._db.execute("PRAGMA data_version").fetchone()[0]

@@ -38,6 +38,7 @@ import psycopg2.extensions
 
 from layers.errors import StoreUnavailable
 from layers.index import Filter, SphereIndex
+from layers.ingest_read import gc_paused
 from layers.layerdefs import Layer
 from layers.model import Station
 from layers.pg_pool import CONN_ERRORS, connect, describe, first_line
@@ -178,8 +179,9 @@ class PgMirror:
                 rows.put_many((row_of(station),))
                 yield station
 
-        index.load(stations())
-        rows.prepare_nav()
+        with gc_paused():  # a million records, none cyclic: no collector rescans while they are made
+            index.load(stations())
+            rows.prepare_nav()
         self._index, self._rows = index, rows
         self._reload_due = False
         LOGGER.info("mirror of %s loaded: %d stations", describe(self.url), len(rows))
