@@ -8,7 +8,6 @@ next read and fold the changed rows into their own index.
 from __future__ import annotations
 
 import logging
-import operator
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping
@@ -33,10 +32,10 @@ from layers.errors import Conflict, InvalidQuery, StationNotFound, StoreUnavaila
 from layers.index import Filter, SphereIndex
 from layers.ingest_read import gc_paused
 from layers.layerdefs import Layer
-from layers.model import STATION_FIELDS, Station
+from layers.model import Station
 from layers.sqlite_file import checkpoint_in_thread, open_sqlite
 from layers.store import Hit, ImportResult, NearestQuery, Page, StationStore
-from layers.stored_rows import StoredRows, station_from_row
+from layers.stored_rows import PROPS_FIELDS, StoredRows, props_json, station_from_row
 
 LOGGER = logging.getLogger(__name__)
 DB_NAME = "yizhan.sqlite3"
@@ -84,14 +83,12 @@ def audit_after_sql(row: str) -> str:
 _AUDIT_WRITTEN = ("INSERT INTO station_audit (station_id, at, actor, action, before, after) "
                   f"SELECT id, ?1, ?2, 'import', NULL, {audit_after_sql('stations')} FROM stations WHERE rev = ?3 "
                   "ORDER BY rowid")
-_PROPS_FIELDS = tuple(f for f in STATION_FIELDS if f not in ("id", "lon", "lat", "layer"))
-_PROPS_OF = operator.attrgetter(*_PROPS_FIELDS)
+_PROPS_FIELDS = PROPS_FIELDS
 
 
 def _props_json(station: Station) -> str:
-    """The properties but layer, empty ones left out, in field order (tuples become lists)."""
-    return orjson.dumps({key: value for key, value in zip(_PROPS_FIELDS, _PROPS_OF(station))
-                         if value is not None and value != ()}).decode()  # = json.dumps(ensure_ascii=False, compact): tested
+    """The stored props text of a station (layers.stored_rows.props_json, the one definition)."""
+    return props_json(station).decode()
 
 
 def _row(station: Station) -> tuple:
