@@ -23,7 +23,7 @@ import holidays as holidays_lib
 
 from geo.hours_syntax import DAY_MIN, HoursSyntaxError, Rule, parse_rules
 
-__all__ = ["SHANGHAI", "HoursSyntaxError", "OpeningHours", "is_public_holiday", "open_now", "parse_hours"]
+__all__ = ["SHANGHAI", "HoursSyntaxError", "OpeningHours", "is_public_holiday", "open_now", "parse_hours", "rfc3339"]
 
 LOGGER = logging.getLogger(__name__)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -43,6 +43,15 @@ def is_public_holiday(day: date) -> bool:
         if _CN_HOLIDAYS is None:
             _CN_HOLIDAYS = holidays_lib.country_holidays("CN")
         return day in _CN_HOLIDAYS
+
+
+def rfc3339(moment: datetime, timespec: str = "seconds") -> str:
+    """`moment` (aware) as RFC 3339 text in Asia/Shanghai time, always with the `+08:00` offset.
+
+    China has kept UTC+8 without summer time since 1992; callers accept only 2000-2100 (web.params),
+    so the zone's older offsets (local mean time +08:05:43, the 1986-91 summer time) never appear.
+    """
+    return moment.astimezone(SHANGHAI).isoformat(timespec=timespec)
 
 
 def _local(at: datetime) -> datetime:

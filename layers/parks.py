@@ -24,7 +24,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from geo.hours import SHANGHAI
+from geo.hours import SHANGHAI, rfc3339
 from layers.errors import InvalidStation, YizhanError
 
 SAMPLE_PARKS = Path(__file__).resolve().parent.parent / "data" / "sample_parks.geojson"
@@ -104,8 +104,8 @@ class Report:
     def to_json(self) -> dict[str, Any]:
         """The report as the API answers it (ISO 8601 times)."""
         return {"id": self.id, "station_id": self.station_id, "kind": self.kind, "note": self.note,
-                "created_at": self.created_at.isoformat(timespec="seconds"), "status": self.status,
-                "resolved_at": self.resolved_at.isoformat(timespec="seconds") if self.resolved_at else None}
+                "created_at": rfc3339(self.created_at), "status": self.status,
+                "resolved_at": rfc3339(self.resolved_at) if self.resolved_at else None}
 
 
 # ---- validation ----------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from datetime import datetime, time
 from functools import lru_cache
 from typing import Any
 
-from geo.hours import parse_hours
+from geo.hours import parse_hours, rfc3339
 from geo.nav import nav_links
 from layers.model import _PROPERTY_ORDER, Station
 from layers.store import is_open_at
@@ -39,7 +39,7 @@ def _hours_summary(spec: str | None, status: str, at: datetime
     next_open = None
     if open_now is False and status == "open":
         moment = hours.next_open(at)
-        next_open = moment.isoformat(timespec="seconds") if moment else None  # RFC 3339 needs the seconds
+        next_open = rfc3339(moment) if moment else None  # RFC 3339 needs the seconds
     return open_now, tuple(spans), next_open
 
 

@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from layers.layerdefs import load_layers
 
@@ -13,6 +14,14 @@ pytest_plugins = ["tests.pgfixtures"]
 REPO = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() == "true"
 _SKIPPED: list[str] = []
+
+# Property tests behave the same on every machine and every day: examples derive from each test's
+# own name (derandomize), no example database carries state between runs, and a failure prints the
+# blob that replays it (@reproduce_failure). HYPOTHESIS_PROFILE=explore searches at random
+# (`--hypothesis-seed=N` replays what it printed) for hunting new bugs by hand.
+settings.register_profile("repeatable", derandomize=True, database=None, print_blob=True)
+settings.register_profile("explore", derandomize=False, database=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 
 def shared_data_dir() -> Path | None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 
+from geo.hours import rfc3339
 from layers.audit import MAX_HISTORY, AuditEntry, check_seq
 from layers.errors import InvalidQuery
 from layers.store import StationStore
@@ -17,8 +18,8 @@ def store() -> StationStore:
 
 
 def entry_json(entry: AuditEntry) -> dict:
-    """One audit entry; before/after as GeoJSON Features (WGS-84) or null, `at` ISO 8601 UTC."""
-    return {"seq": entry.seq, "at": entry.at.isoformat(timespec="microseconds").replace("+00:00", "Z"),
+    """One audit entry; before/after as GeoJSON Features (WGS-84) or null, `at` RFC 3339 in +08:00."""
+    return {"seq": entry.seq, "at": rfc3339(entry.at, "microseconds"),
             "actor": entry.actor, "action": entry.action,
             "before": entry.before.to_feature() if entry.before else None,
             "after": entry.after.to_feature() if entry.after else None}

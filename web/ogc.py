@@ -23,6 +23,7 @@ from urllib.parse import quote, urlencode
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from geo.hours import rfc3339
 from layers.errors import InvalidQuery, StationNotFound
 from layers.layerdefs import Layer
 from layers.model import Station
@@ -263,7 +264,7 @@ def items(collection_id: str):
     features = [s.to_feature() for s in page.stations]
     doc = {"type": "FeatureCollection", "features": features, "numberMatched": page.number_matched,
            "numberReturned": len(features),
-           "timeStamp": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+           "timeStamp": rfc3339(datetime.now(UTC)),
            "links": _page_links(layer, offset, limit, len(features), page.number_matched)}
     item_links = {s.id: _html_url(_item_path(layer, s.id)) for s in page.stations}
     return _answer(doc, GEOJSON, layer.label(i18n.current_language()), "items", item_links=item_links)

@@ -63,7 +63,7 @@ def _point_params() -> list[dict]:
 
 
 _CRS_PARAM = param("crs", CRS, "coordinate system of the body's point; converted to WGS-84")
-_AT = param("at", DATE_TIME, "judge open_now/hours_today/next_open at this time (naive: Asia/Shanghai); default now")
+_AT = param("at", DATE_TIME, "judge open_now/hours_today/next_open at this time (naive: Asia/Shanghai; 2000-01-01 to 2100-12-31, else 400); default now")
 _STATION_ID = {**param("station_id", STATION_ID, "station id", True, "path"), "example": "rp-520102-0008"}
 
 

@@ -24,7 +24,7 @@ def _state(description: str) -> dict:
 def _history_schema() -> dict:
     entry = {"type": "object", "required": ["seq", "at", "actor", "action", "before", "after"], "properties": {
         "seq": {**_SEQ, "description": "order of every write of the service"},
-        "at": {"type": "string", "format": "date-time", "description": "when, UTC"},
+        "at": {"type": "string", "format": "date-time", "description": "when (RFC 3339, Asia/Shanghai +08:00)"},
         "actor": {"type": "string", "nullable": True,
                   "description": "the token's name, `config:<digest prefix>`, `seed`, or null"},
         "action": {"type": "string", "enum": list(ACTIONS)},

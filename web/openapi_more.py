@@ -62,7 +62,7 @@ def _plan_common() -> dict:
         "radius_m": {"type": "number", "minimum": 1, "maximum": MAX_RADIUS_M, "nullable": True,
                      "description": "coverage radius, geodesic metres (default: the layers' coverage radius)"},
         "layer": _words("layers (default rest_station)"), "service": _words("services every station must offer"),
-        "open_at": {**DATE_TIME, "nullable": True, "description": "count only stations open then"},
+        "open_at": {**DATE_TIME, "nullable": True, "description": "count only stations open then (2000-01-01 to 2100-12-31, else 400)"},
     }
 
 
@@ -144,7 +144,7 @@ def _park_paths() -> dict:
                        "responses": {"204": {"description": "deleted"}, **errors(401, 403, 404, 503)}}},
         "/api/v1/parks/{slug}/stats": {"get": {
             "summary": "QR landings per day (Asia/Shanghai); nothing personal is stored",
-            "parameters": [_SLUG, _param("since", {"type": "string", "format": "date"}, "first day (YYYY-MM-DD)")],
+            "parameters": [_SLUG, _param("since", {"type": "string", "format": "date"}, "first day (YYYY-MM-DD, 2000-01-01 to 2100-12-31)")],
             "responses": {"200": _json(stats, "scans per day"), **errors(404, 503)}}},
     }
 

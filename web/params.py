@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 
 from geo.crs import CRS_NAMES, to_wgs84
 from geo.hours import SHANGHAI
@@ -129,13 +129,41 @@ def adcode(args: Mapping[str, str], name: str) -> str | None:
     return raw
 
 
+# Times a person could mean: opening hours, plans and scan days of this century. Outside it the
+# zone database answers local mean time (+08:05:43 before 1901) and year 1 or 9999 overflows.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)
+_RANGE_TEXT = f"between {FIRST_DAY.isoformat()} and {LAST_DAY.isoformat()}"
+
+
 def moment(args: Mapping[str, str], name: str = "at") -> datetime:
-    """An ISO 8601 time (naive means Asia/Shanghai), default now."""
-    raw = (args.get(name) or "").strip()
-    if not raw:
+    """An ISO 8601 time (naive means Asia/Shanghai) between 2000-01-01 and 2100-12-31, default now."""
+    raw = args.get(name)
+    if raw is None or not str(raw).strip():
         return datetime.now(SHANGHAI)
+    return parse_moment(raw, name)
+
+
+def parse_moment(raw: object, name: str) -> datetime:
+    """`raw` as an aware Asia/Shanghai time, or InvalidQuery naming `name` (bad text or out of range)."""
     try:
-        value = datetime.fromisoformat(raw)
+        value = datetime.fromisoformat(str(raw).strip())
     except ValueError:
         raise InvalidQuery(f"{name} must be an ISO 8601 time like 2026-11-28T20:30", name) from None
+    local_day = value.date()  # the wall-clock day as written, before any conversion can overflow
+    if not FIRST_DAY <= local_day <= LAST_DAY:
+        raise InvalidQuery(f"{name} must be {_RANGE_TEXT}", name)
     return value.replace(tzinfo=SHANGHAI) if value.tzinfo is None else value.astimezone(SHANGHAI)
+
+
+def day(args: Mapping[str, str], name: str) -> date | None:
+    """A date YYYY-MM-DD between 2000-01-01 and 2100-12-31, or None when absent."""
+    raw = (args.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        value = date.fromisoformat(raw)
+    except ValueError:
+        raise InvalidQuery(f"{name} must be a date YYYY-MM-DD", name) from None
+    if not FIRST_DAY <= value <= LAST_DAY:
+        raise InvalidQuery(f"{name} must be {_RANGE_TEXT}", name)
+    return value

@@ -1,8 +1,6 @@
 """JSON API of parks, scan counts and reports (`/api/v1/parks…`, `/api/v1/reports…`)."""
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, current_app, jsonify, request
 
 from layers.errors import InvalidQuery, YizhanError
@@ -66,21 +64,11 @@ def api_park_stats(slug: str):
     park_store().get_park(slug)
     args = dict(request.args.items())
     params.reject_unknown(args, ("since",))
-    since = _date_param(args, "since")
+    since = params.day(args, "since")
     scan_buffer().flush()
     days = park_store().scan_days(slug, since)
     return jsonify({"slug": slug, "days": [{"date": d.isoformat(), "scans": n} for d, n in days],
                     "total": sum(n for _, n in days)})
-
-
-def _date_param(args: dict[str, str], name: str) -> date | None:
-    raw = (args.get(name) or "").strip()
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise InvalidQuery(f"{name} must be a date YYYY-MM-DD", name) from None
 
 
 @bp.post("/api/v1/reports")

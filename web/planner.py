@@ -21,7 +21,6 @@ import numpy as np
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from geo.coverage import Coverage, assess_coverage
-from geo.hours import SHANGHAI
 from geo.plan_grid import GRID_KINDS, GridTooLarge, grid_candidates
 from geo.sites import MAX_P, METHODS, OBJECTIVES, SitePlan, choose_sites
 from layers import demand as demand_io
@@ -76,11 +75,9 @@ def _moment(body: Mapping[str, Any], name: str = "open_at") -> datetime | None:
     raw = body.get(name)
     if raw in (None, ""):
         return None
-    try:
-        value = datetime.fromisoformat(str(raw))
-    except ValueError:
-        raise InvalidQuery(f"{name} must be an ISO 8601 time like 2026-11-28T20:30", name) from None
-    return value.replace(tzinfo=SHANGHAI) if value.tzinfo is None else value.astimezone(SHANGHAI)
+    if not isinstance(raw, str):
+        raise InvalidQuery(f"{name} must be an ISO 8601 time like 2026-11-28T20:30", name)
+    return params.parse_moment(raw, name)
 
 
 def _choice(value: str, name: str, allowed: tuple[str, ...]) -> str:
