@@ -88,7 +88,7 @@ def test_history_and_revert_over_http(app):
     assert update["before"]["properties"]["name"] == "测试驿站"
     assert update["after"]["properties"]["name"] == NASTY  # data, not markup or SQL
     assert update["after"]["geometry"]["coordinates"] == [106.7, 26.57]
-    assert update["seq"] > create["seq"] and update["at"].endswith("Z")
+    assert update["seq"] > create["seq"] and update["at"].endswith("+08:00")
 
     restored = c.post("/api/v1/stations/h-2/revert", json={"seq": update["seq"]}, headers=bearer(editor))
     assert restored.status_code == 200 and restored.get_json()["properties"]["name"] == "测试驿站"

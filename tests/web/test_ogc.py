@@ -201,7 +201,7 @@ def test_items_answer_geojson_with_counts_ids_and_time_stamp(oc, store):
     assert doc["type"] == "FeatureCollection"
     assert doc["numberMatched"] == len(expected) > 7
     assert doc["numberReturned"] == len(doc["features"]) == 7
-    assert doc["timeStamp"].endswith("Z") and datetime.fromisoformat(doc["timeStamp"]).tzinfo is not None
+    assert doc["timeStamp"].endswith("+08:00") and datetime.fromisoformat(doc["timeStamp"]).tzinfo is not None
     assert [f["id"] for f in doc["features"]] == [s.id for s in expected[:7]]
     first = doc["features"][0]
     assert first["geometry"] == {"type": "Point", "coordinates": [expected[0].lon, expected[0].lat]}
