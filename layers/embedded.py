@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 
@@ -33,6 +33,7 @@ from layers.index import Filter, SphereIndex
 from layers.ingest_read import gc_paused
 from layers.layerdefs import Layer
 from layers.model import Station
+from layers.revision import check_match
 from layers.sqlite_file import checkpoint_in_thread, open_sqlite
 from layers.store import Hit, ImportResult, NearestQuery, Page, StationStore
 from layers.stored_rows import PROPS_FIELDS, StoredRows, props_json, station_from_row
@@ -302,11 +303,13 @@ class EmbeddedStore(StationStore):
             db.execute("DELETE FROM tombstones WHERE id=?", (sid,))
         db.execute(_AUDIT, (sid, *audit, _snapshot(old), _snapshot(new)))
 
-    def put(self, station: Station, create_only: bool = False, *, actor: str | None = None) -> bool:
+    def put(self, station: Station, create_only: bool = False, *, actor: str | None = None,
+            expect: Collection[str] | None = None) -> bool:
         new = _row(station)
 
         def work(db, rev, at):
             old = _stored_row(db, station.id)
+            check_match(old and _row_to_station(old), expect)
             if old is not None and create_only:
                 raise Conflict(f"a station with id {station.id!r} exists already", parameter="id")
             if old != new:
@@ -317,15 +320,33 @@ class EmbeddedStore(StationStore):
         self._follow([station], [new])
         return bool(created)
 
-    def delete(self, station_id: str, *, actor: str | None = None) -> None:
+    def delete(self, station_id: str, *, actor: str | None = None, expect: Collection[str] | None = None) -> None:
         def work(db, rev, at):
             old = _stored_row(db, station_id)
             if old is None:
                 raise StationNotFound(f"no station with id {station_id!r}", parameter="id")
+            check_match(_row_to_station(old), expect)
             self._change(db, rev, (at, actor, "delete"), old, None)
 
         self._write(work)
         self._follow([], [], gone=[station_id])
+
+    def patch(self, station_id: str, change: Callable[[Station], Station], *, actor: str | None = None,
+              expect: Collection[str] | None = None) -> Station:
+        def work(db, rev, at):  # read under BEGIN IMMEDIATE: no other write can come in between
+            old = _stored_row(db, station_id)
+            if old is None:
+                raise StationNotFound(f"no station with id {station_id!r}", parameter="id")
+            current = _row_to_station(old)
+            check_match(current, expect)
+            station = change(current)
+            if _row(station) != old:
+                self._change(db, rev, (at, actor, "update"), old, _row(station))
+            return station
+
+        station = self._write(work)
+        self._follow([station], [_row(station)])
+        return station
 
     def import_rows(self, stations: Iterable[Station], *, actor: str | None = None) -> ImportResult:
         batch = list(stations)

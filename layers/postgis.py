@@ -27,7 +27,7 @@ import operator
 import re
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from datetime import date
 from typing import Any
 
@@ -61,6 +61,7 @@ from layers.pg_pool import (
 from layers.pg_schema import _LOCK_KEY, migrations, upgrade  # noqa: F401  (re-exported)
 from layers.postgis_bulk import drop_indexes as _drop_indexes
 from layers.postgis_bulk import open_bulk
+from layers.revision import check_match
 from layers.store import (
     Hit,
     ImportResult,
@@ -491,7 +492,7 @@ class PostgisStore(StationStore):
     @staticmethod
     def _current(cur, station_id: str) -> Station | None:
         cur.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
-        cur.execute(f"SELECT {_SELECT} FROM stations WHERE id = %s", (station_id,))
+        cur.execute(f"SELECT {_SELECT} FROM stations WHERE id = %s FOR UPDATE", (station_id,))
         row = cur.fetchone()
         return None if row is None else _row_to_station(row)
 
@@ -507,9 +508,11 @@ class PostgisStore(StationStore):
         audit_pg.audit_one(cur, station_id, actor, action, old, new)
         self._announce(cur, [] if new is None else [new], [station_id] if new is None else [])
 
-    def put(self, station: Station, create_only: bool = False, *, actor: str | None = None) -> bool:
+    def put(self, station: Station, create_only: bool = False, *, actor: str | None = None,
+            expect: Collection[str] | None = None) -> bool:
         def work(cur):
             old = self._current(cur, station.id)
+            check_match(old, expect)
             if old is not None and create_only:
                 raise Conflict(f"a station with id {station.id!r} exists already", parameter="id")
             if old != station:
@@ -518,14 +521,29 @@ class PostgisStore(StationStore):
 
         return bool(self._guard(lambda: self._write(work)))
 
-    def delete(self, station_id: str, *, actor: str | None = None) -> None:
+    def delete(self, station_id: str, *, actor: str | None = None, expect: Collection[str] | None = None) -> None:
         def work(cur):
             old = self._current(cur, station_id)
             if old is None:
                 raise StationNotFound(f"no station with id {station_id!r}", parameter="id")
+            check_match(old, expect)
             self._change(cur, station_id, actor, "delete", old, None)
 
         self._write(work)
+
+    def patch(self, station_id: str, change: Callable[[Station], Station], *, actor: str | None = None,
+              expect: Collection[str] | None = None) -> Station:
+        def work(cur):  # _current holds the advisory write lock and reads the row FOR UPDATE
+            old = self._current(cur, station_id)
+            if old is None:
+                raise StationNotFound(f"no station with id {station_id!r}", parameter="id")
+            check_match(old, expect)
+            new = change(old)
+            if new != old:
+                self._change(cur, station_id, actor, "update", old, new)
+            return new
+
+        return self._guard(lambda: self._write(work))
 
     def revert(self, station_id: str, seq: int, *, actor: str | None) -> Station | None:
         check_seq(seq)
