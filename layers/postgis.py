@@ -8,7 +8,8 @@ is at least `<->` of the last fetched times L/R away on the ellipsoid (L =
 `GEODESIC_M_PER_RADIAN_LOWER`), so the store fetches more until that floor passes the k-th
 exact distance: the answer is exact, not approximately right.
 
-Faults: every connection has connect_timeout=2 s and statement_timeout=5 s; a lost
+Faults: every connection has connect_timeout=2 s and statement_timeout=1.5 s, every call a
+client-side deadline of 2 s (layers.pg_watchdog; imports 30 min); a lost
 connection is thrown away (with its idle siblings) and a read is retried once on a fresh one,
 so the store recovers by itself when the database comes back. Errors reaching the caller
 are `StoreUnavailable` (HTTP 503). The constructor raises StoreUnavailable when the primary
@@ -53,12 +54,14 @@ from layers.model import Station
 from layers.pg_mirror import PgMirror, notify
 from layers.pg_pool import (
     CONN_ERRORS,
+    DEADLINE_S,
     Pool,
     describe,
     first_line,
     run,
 )
 from layers.pg_schema import _LOCK_KEY, migrations, upgrade  # noqa: F401  (re-exported)
+from layers.pg_watchdog import WATCHDOG
 from layers.postgis_bulk import drop_indexes as _drop_indexes
 from layers.postgis_bulk import open_bulk
 from layers.revision import check_match
@@ -230,8 +233,9 @@ class PostgisStore(StationStore):
             LOGGER.warning("read replica failed (%s); reading from the primary", exc.message)
             return run(self._primary, work)
 
-    def _write(self, work: Callable) -> Any:
-        """`work(cursor)` in one write transaction; what it `_announce`s reaches the mirrors on commit."""
+    def _write(self, work: Callable, deadline_s: float | None = DEADLINE_S) -> Any:
+        """`work(cursor)` in one write transaction (cut off after `deadline_s`, layers.pg_watchdog);
+        what it `_announce`s reaches the mirrors on commit."""
         tokens: list[str] = []
 
         def announced(cur):
@@ -240,7 +244,7 @@ class PostgisStore(StationStore):
 
         self._announcing.tokens = tokens
         try:
-            result = run(self._primary, announced, write=True)
+            result = run(self._primary, announced, write=True, deadline_s=deadline_s)
         except BaseException:
             for token in tokens:
                 self._mirror.abandoned(token)
@@ -439,13 +443,19 @@ class PostgisStore(StationStore):
         try:
             conn.autocommit = False
             with conn.cursor(name="yizhan_iter_all") as cur:
-                cur.itersize = 2000
-                cur.execute(f"SELECT {_SELECT} FROM stations" + (" ORDER BY id" if ordered else ""))
-                for row in cur:
-                    yield _row_to_station(row)
-            conn.rollback()
+                with WATCHDOG.guard(conn, DEADLINE_S):  # each round trip has the deadline, not the whole stream
+                    cur.execute(f"SELECT {_SELECT} FROM stations" + (" ORDER BY id" if ordered else ""))
+                while True:
+                    with WATCHDOG.guard(conn, DEADLINE_S):
+                        rows = cur.fetchmany(2000)
+                    if not rows:
+                        break
+                    yield from (_row_to_station(row) for row in rows)
+                with WATCHDOG.guard(conn, DEADLINE_S):
+                    cur.close()
+                    conn.rollback()
         except CONN_ERRORS as exc:
-            broken = bool(conn.closed)
+            broken = True
             raise StoreUnavailable(f"PostgreSQL at {describe(pool.url)} failed: {first_line(exc)}") from exc
         finally:
             pool.release(conn, broken=broken)
@@ -605,7 +615,7 @@ class PostgisStore(StationStore):
             self._announce(cur, latest, [])
             return existing, unchanged
 
-        counts = self._guard(lambda: self._write(work))
+        counts = self._guard(lambda: self._write(work, deadline_s=IMPORT_TIMEOUT_MS / 1000 + DEADLINE_S))
         if counts is None:
             return ImportResult(0, 0)
         existing, unchanged = counts
