@@ -35,6 +35,7 @@ from layers.layerdefs import Layer
 from layers.model import Station
 from layers.revision import check_match
 from layers.sqlite_file import checkpoint_in_thread, open_sqlite
+from layers.sqlite_writable import WriteHealth
 from layers.store import Hit, ImportResult, NearestQuery, Page, StationStore
 from layers.stored_rows import PROPS_FIELDS, StoredRows, props_json, station_from_row
 
@@ -148,6 +149,7 @@ class EmbeddedStore(StationStore):
         super().__init__(layers)
         self.path = Path(data_dir) / DB_NAME
         self._db = open_sqlite(self.path, SCHEMA, "embedded store")
+        self._writable = WriteHealth(self.path.parent)
         self._lock = threading.RLock()
         self._index = SphereIndex(layers)
         # Every committed row, in memory: answers are built without a SQLite read. Changed only
@@ -266,7 +268,9 @@ class EmbeddedStore(StationStore):
                 rev = self._current_rev()
         except (sqlite3.Error, StoreUnavailable) as exc:
             return {"ok": False, "kind": self.kind, "error": str(exc)}
-        return {"ok": True, "kind": self.kind, "stations": len(self._index), "revision": rev}
+        writable = self._writable.state()  # a full disk: reads still work, writes do not (not ok)
+        return {"ok": writable["writable"], "kind": self.kind, "stations": len(self._index), "revision": rev,
+                **writable}
 
     # ---- writes -------------------------------------------------------------------
     def _write(self, work) -> object:
@@ -284,10 +288,12 @@ class EmbeddedStore(StationStore):
                     result = work(self._db, rev, utc_text(utc_now()))
                     self._db.execute("COMMIT")
                 except BaseException:
-                    self._db.execute("ROLLBACK")
+                    if self._db.in_transaction:  # SQLITE_FULL and I/O errors roll back by themselves
+                        self._db.execute("ROLLBACK")
                     raise
             except sqlite3.Error as exc:
-                raise StoreUnavailable(f"embedded store write failed: {exc}") from exc
+                raise self._writable.failure(exc) from exc
+            self._writable.succeeded()
             self._rev = rev
             return result
 

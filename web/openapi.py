@@ -145,9 +145,13 @@ def _meta_paths() -> dict:
         "lat": {"type": "number", "nullable": True}, "aliases": {"type": "array", "items": {"type": "string"}},
         "former_adcodes": {"type": "array", "items": {"type": "string"}}}}
     health = {"type": "object", "required": ["status", "store"], "properties": {
-        "status": {"type": "string", "enum": ["ok", "unavailable"]},
+        "status": {"type": "string", "enum": ["ok", "read_only", "unavailable"],
+                   "description": "read_only (with 503): reads work, writes cannot (e.g. the disk is full)"},
         "store": {"type": "object", "required": ["ok", "kind"], "properties": {
-            "ok": {"type": "boolean"}, "kind": {"type": "string"}, "stations": {"type": "integer"}}}}}
+            "ok": {"type": "boolean"}, "kind": {"type": "string"}, "stations": {"type": "integer"},
+            "writable": {"type": "boolean", "description": "embedded store: whether writes can land"},
+            "state": {"type": "string", "enum": ["disk_full", "read_only", "io_error"],
+                      "description": "why the store cannot write (when writable is false)"}}}}}
     no_store = {"Cache-Control": {"required": True, "schema": {"type": "string", "enum": ["no-store"]},
                                   "description": "never cached"}}
     return {
@@ -167,7 +171,8 @@ def _meta_paths() -> dict:
                                         "places, centres in WGS-84"), **errors()}}},
         "/healthz": {"get": {"summary": "liveness, with the store's state",
                              "responses": {"200": answer(health, "up", headers=no_store),
-                                           "503": answer(health, "the store is unavailable", headers=no_store),
+                                           "503": answer(health, "the store is unavailable, or cannot write",
+                                                         headers=no_store),
                                            **errors()}}},
         "/openapi.json": {"get": {"summary": "this document (OpenAPI 3.0)",
                                   "responses": {"200": answer({"type": "object", "required": ["openapi", "paths"]},
