@@ -43,6 +43,13 @@ class Watchdog:
         self._keys = itertools.count()
         self._thread: threading.Thread | None = None
         self._pid = 0
+        # a fork (gunicorn's workers) copies the lock as it was, perhaps held by the parent's thread
+        os.register_at_fork(after_in_child=self._forked)
+
+    def _forked(self) -> None:
+        self._lock = threading.Lock()
+        self._calls = {}
+        self._thread = None
 
     @contextmanager
     def guard(self, conn, seconds: float | None) -> Iterator[Guard]:
