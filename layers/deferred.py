@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 
 from layers.audit import AuditEntry
 from layers.bulk import BulkLoad
@@ -65,11 +65,16 @@ class DeferredStore(StationStore):
     def get(self, station_id: str) -> Station:
         return self._inner().get(station_id)
 
-    def put(self, station: Station, create_only: bool = False, *, actor: str | None = None) -> bool:
-        return self._inner().put(station, create_only, actor=actor)
+    def put(self, station: Station, create_only: bool = False, *, actor: str | None = None,
+            expect: Collection[str] | None = None) -> bool:
+        return self._inner().put(station, create_only, actor=actor, expect=expect)
 
-    def delete(self, station_id: str, *, actor: str | None = None) -> None:
-        self._inner().delete(station_id, actor=actor)
+    def delete(self, station_id: str, *, actor: str | None = None, expect: Collection[str] | None = None) -> None:
+        self._inner().delete(station_id, actor=actor, expect=expect)
+
+    def patch(self, station_id: str, change: Callable[[Station], Station], *, actor: str | None = None,
+              expect: Collection[str] | None = None) -> Station:
+        return self._inner().patch(station_id, change, actor=actor, expect=expect)
 
     def import_rows(self, stations: Iterable[Station], *, actor: str | None = None) -> ImportResult:
         return self._inner().import_rows(stations, actor=actor)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 
@@ -33,7 +33,9 @@ from layers.index import Filter, SphereIndex
 from layers.ingest_read import gc_paused
 from layers.layerdefs import Layer
 from layers.model import Station
+from layers.revision import check_match
 from layers.sqlite_file import checkpoint_in_thread, open_sqlite
+from layers.sqlite_writable import WriteHealth
 from layers.store import Hit, ImportResult, NearestQuery, Page, StationStore
 from layers.stored_rows import PROPS_FIELDS, StoredRows, props_json, station_from_row
 
@@ -147,6 +149,7 @@ class EmbeddedStore(StationStore):
         super().__init__(layers)
         self.path = Path(data_dir) / DB_NAME
         self._db = open_sqlite(self.path, SCHEMA, "embedded store")
+        self._writable = WriteHealth(self.path.parent)
         self._lock = threading.RLock()
         self._index = SphereIndex(layers)
         # Every committed row, in memory: answers are built without a SQLite read. Changed only
@@ -265,7 +268,9 @@ class EmbeddedStore(StationStore):
                 rev = self._current_rev()
         except (sqlite3.Error, StoreUnavailable) as exc:
             return {"ok": False, "kind": self.kind, "error": str(exc)}
-        return {"ok": True, "kind": self.kind, "stations": len(self._index), "revision": rev}
+        writable = self._writable.state()  # a full disk: reads still work, writes do not (not ok)
+        return {"ok": writable["writable"], "kind": self.kind, "stations": len(self._index), "revision": rev,
+                **writable}
 
     # ---- writes -------------------------------------------------------------------
     def _write(self, work) -> object:
@@ -283,10 +288,12 @@ class EmbeddedStore(StationStore):
                     result = work(self._db, rev, utc_text(utc_now()))
                     self._db.execute("COMMIT")
                 except BaseException:
-                    self._db.execute("ROLLBACK")
+                    if self._db.in_transaction:  # SQLITE_FULL and I/O errors roll back by themselves
+                        self._db.execute("ROLLBACK")
                     raise
             except sqlite3.Error as exc:
-                raise StoreUnavailable(f"embedded store write failed: {exc}") from exc
+                raise self._writable.failure(exc) from exc
+            self._writable.succeeded()
             self._rev = rev
             return result
 
@@ -302,11 +309,13 @@ class EmbeddedStore(StationStore):
             db.execute("DELETE FROM tombstones WHERE id=?", (sid,))
         db.execute(_AUDIT, (sid, *audit, _snapshot(old), _snapshot(new)))
 
-    def put(self, station: Station, create_only: bool = False, *, actor: str | None = None) -> bool:
+    def put(self, station: Station, create_only: bool = False, *, actor: str | None = None,
+            expect: Collection[str] | None = None) -> bool:
         new = _row(station)
 
         def work(db, rev, at):
             old = _stored_row(db, station.id)
+            check_match(old and _row_to_station(old), expect)
             if old is not None and create_only:
                 raise Conflict(f"a station with id {station.id!r} exists already", parameter="id")
             if old != new:
@@ -317,15 +326,33 @@ class EmbeddedStore(StationStore):
         self._follow([station], [new])
         return bool(created)
 
-    def delete(self, station_id: str, *, actor: str | None = None) -> None:
+    def delete(self, station_id: str, *, actor: str | None = None, expect: Collection[str] | None = None) -> None:
         def work(db, rev, at):
             old = _stored_row(db, station_id)
             if old is None:
                 raise StationNotFound(f"no station with id {station_id!r}", parameter="id")
+            check_match(_row_to_station(old), expect)
             self._change(db, rev, (at, actor, "delete"), old, None)
 
         self._write(work)
         self._follow([], [], gone=[station_id])
+
+    def patch(self, station_id: str, change: Callable[[Station], Station], *, actor: str | None = None,
+              expect: Collection[str] | None = None) -> Station:
+        def work(db, rev, at):  # read under BEGIN IMMEDIATE: no other write can come in between
+            old = _stored_row(db, station_id)
+            if old is None:
+                raise StationNotFound(f"no station with id {station_id!r}", parameter="id")
+            current = _row_to_station(old)
+            check_match(current, expect)
+            station = change(current)
+            if _row(station) != old:
+                self._change(db, rev, (at, actor, "update"), old, _row(station))
+            return station
+
+        station = self._write(work)
+        self._follow([station], [_row(station)])
+        return station
 
     def import_rows(self, stations: Iterable[Station], *, actor: str | None = None) -> ImportResult:
         batch = list(stations)

@@ -20,7 +20,6 @@ import numpy as np
 
 from layers.audit import utc_now, utc_text
 from layers.bulk import BulkLoad, Chunk, Progress, Writer, props_texts
-from layers.errors import StoreUnavailable
 from layers.index import SphereIndex
 from layers.store import ImportResult
 from layers.stored_rows import StoredRows
@@ -124,8 +123,9 @@ class EmbeddedBulkLoad(BulkLoad):
         except BaseException as exc:
             self.abort()
             if isinstance(exc, sqlite3.Error):
-                raise StoreUnavailable(f"embedded store write failed: {exc}") from exc
+                raise self._store._writable.failure(exc) from exc
             raise
+        self._store._writable.succeeded()
         self._open = False
         store = self._store
         try:
@@ -192,5 +192,5 @@ def open_bulk(store: EmbeddedStore, actor: str | None, after_sql: str,
             db.execute("ROLLBACK")
         store._lock.release()
         if isinstance(exc, sqlite3.Error):
-            raise StoreUnavailable(f"embedded store write failed: {exc}") from exc
+            raise store._writable.failure(exc) from exc
         raise

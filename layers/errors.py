@@ -52,6 +52,13 @@ class Conflict(YizhanError):
     code = "conflict"
 
 
+class PreconditionFailed(YizhanError):
+    """A conditional write's precondition (If-Match) does not hold for the stored station."""
+
+    status = 412
+    code = "precondition_failed"
+
+
 class StoreUnavailable(YizhanError):
     """The store cannot be reached (database down, disk gone)."""
 

@@ -16,6 +16,7 @@ from typing import Any
 from layers.errors import StoreUnavailable
 from layers.parks import Park, ParkNotFound, ParkStore, Report, ReportNotFound
 from layers.sqlite_file import open_sqlite
+from layers.sqlite_writable import WriteHealth
 
 LOGGER = logging.getLogger(__name__)
 DB_NAME = "parks.sqlite3"
@@ -58,6 +59,7 @@ class SqliteParkStore(ParkStore):
     def __init__(self, data_dir: str | Path) -> None:
         self.path = Path(data_dir) / DB_NAME
         self._db = open_sqlite(self.path, SCHEMA, "park store")
+        self._writable = WriteHealth(self.path.parent)
         self._lock = threading.RLock()
 
     # ---- plumbing ---------------------------------------------------------------------
@@ -76,10 +78,12 @@ class SqliteParkStore(ParkStore):
                     result = work(self._db)
                     self._db.execute("COMMIT")
                 except BaseException:
-                    self._db.execute("ROLLBACK")
+                    if self._db.in_transaction:  # SQLITE_FULL and I/O errors roll back by themselves
+                        self._db.execute("ROLLBACK")
                     raise
             except sqlite3.Error as exc:
-                raise StoreUnavailable(f"park store write failed: {exc}") from exc
+                raise self._writable.failure(exc) from exc
+            self._writable.succeeded()
             return result
 
     # ---- parks ------------------------------------------------------------------------

@@ -21,7 +21,9 @@ Freshness comes from LISTEN/NOTIFY on channel `yizhan_stations`, on a connection
 If the listening connection is lost (the server restarted), nothing proves the mirror current:
 it raises StoreUnavailable, and the store answers from the database instead (a replica when the
 primary is down, else HTTP 503 as every PostGIS read while the server is down) until a new
-connection is listening and a full reload has finished; reconnects are tried at most once a second. Memory: what the embedded store holds (index and rows, ~0.7 kB a station).
+connection is listening and a full reload has finished. That resync runs in a thread of its own
+(at most once a second), never in a request. A server that stops answering without closing
+the connection (SIGSTOP, a frozen host) keeps the mirror answering what it holds. Memory: what the embedded store holds (index and rows, ~0.7 kB a station).
 """
 from __future__ import annotations
 
@@ -76,7 +78,9 @@ class PgMirror:
         self._listen: psycopg2.extensions.connection | None = None
         self._synced = False
         self._reload_due = False
-        self._last_try = 0.0
+        self._last_try = float("-inf")
+        self._resyncing = False
+        self._closed = False
         self._pending: dict[str, tuple[list[Station], list[str]]] = {}  # own writes not yet drained
         self._done: set[str] = set()  # own tokens drained before their writer came to wait
 
@@ -98,8 +102,7 @@ class PgMirror:
 
     def open(self) -> None:
         """Listen and load everything; StoreUnavailable when the database cannot be reached."""
-        with self._lock:
-            self._resync()
+        self._resync()
 
     def health(self) -> dict:
         """Whether the mirror is provably current (after taking in what has arrived), and its size."""
@@ -142,36 +145,61 @@ class PgMirror:
 
     # ---- keeping current ----------------------------------------------------------------
     def _fresh(self) -> None:
-        """Bring the mirror up to date, or raise StoreUnavailable (call with the lock held)."""
+        """Bring the mirror up to date, or raise StoreUnavailable (call with the lock held). Out of
+        sync, it starts a resync in a thread of its own and raises at once: a request never waits
+        for a connection or a full load (the store answers from the database meanwhile)."""
         if not self._synced:
-            self._resync()
+            self._resync_behind()
+            raise StoreUnavailable(f"PostgreSQL at {describe(self.url)} is not reachable (mirror not in sync)")
         self._drain(wait=0.0)
         if self._reload_due:
             self._reload()
 
+    def _resync_behind(self) -> None:
+        """Start a resync thread, at most one at a time and one a RECONNECT_EVERY_S (lock held)."""
+        if self._resyncing or time.monotonic() - self._last_try < RECONNECT_EVERY_S:
+            return
+        self._resyncing, self._last_try = True, time.monotonic()
+        self._close_listen()  # nothing drains a connection that may have missed notifications
+
+        def resync() -> None:
+            try:
+                self._resync()
+            except StoreUnavailable as exc:
+                LOGGER.info("mirror resync failed: %s", exc.message)
+            finally:
+                self._resyncing = False
+
+        threading.Thread(target=resync, name="yizhan-mirror-resync", daemon=True).start()
+
     def _resync(self) -> None:
-        now = time.monotonic()
-        if now - self._last_try < RECONNECT_EVERY_S and self._last_try:
-            raise StoreUnavailable(f"PostgreSQL at {describe(self.url)} is not reachable (mirror not in sync)")
-        self._last_try = now
-        self._close_listen()
+        """A new listening connection and a full load, made without the lock; then swapped in."""
         conn = connect(self.url)  # StoreUnavailable when down
         try:
             conn.autocommit = True
             with conn.cursor() as cur:
                 cur.execute(f"LISTEN {CHANNEL}")  # first: no change between the load and the listen is missed
-            self._listen = conn
-            self._reload()
+            index, rows = self._load()
         except (StoreUnavailable, *CONN_ERRORS) as exc:
-            self._close_listen()
+            conn.close()
             if isinstance(exc, StoreUnavailable):
                 raise
             raise StoreUnavailable(f"PostgreSQL at {describe(self.url)} failed: {first_line(exc)}") from exc
-        self._synced = True
-        self._last_try = 0.0
+        with self._lock:
+            if self._closed:
+                conn.close()
+                return
+            self._close_listen()
+            self._listen, self._index, self._rows = conn, index, rows
+            self._synced, self._reload_due = True, False
 
     def _reload(self) -> None:
-        """Everything again from the database, streamed: no list of every Station is ever held."""
+        """Everything again from the database (lock held)."""
+        self._index, self._rows = self._load()
+        self._reload_due = False
+
+    def _load(self) -> tuple[SphereIndex, StoredRows]:
+        """Everything from the database, streamed: no list of every Station is ever held."""
         index, rows = SphereIndex(self.layers), StoredRows()
 
         def stations() -> Iterable[Station]:
@@ -182,9 +210,8 @@ class PgMirror:
         with gc_paused():  # a million records, none cyclic: no collector rescans while they are made
             index.load(stations())
             rows.prepare_nav()
-        self._index, self._rows = index, rows
-        self._reload_due = False
         LOGGER.info("mirror of %s loaded: %d stations", describe(self.url), len(rows))
+        return index, rows
 
     def _drain(self, wait: float) -> None:
         """Apply every notification that has arrived (waiting up to `wait` s for the first one)."""
@@ -253,5 +280,6 @@ class PgMirror:
 
     def close(self) -> None:
         with self._lock:
+            self._closed = True
             self._synced = False
             self._close_listen()

@@ -1,9 +1,11 @@
 """Connections to PostgreSQL: short timeouts, a small pool that throws lost connections away.
 
-Every connection has connect_timeout=2 s and statement_timeout=5 s; a lost connection is
-discarded with its idle siblings and a read is retried once on a fresh one, so a store built
-on this recovers by itself when the database comes back. Errors reaching callers are
-`StoreUnavailable` (HTTP 503).
+Every connection has connect_timeout=2 s and statement_timeout=1.5 s, and every call made
+through `run` a client-side deadline of 2 s (layers.pg_watchdog: a server that stops answering
+altogether, which no server- or kernel-side timeout notices, is cut off). A lost connection is
+discarded with its idle siblings and a read is retried once on a fresh one (not after a
+deadline: the server is hung, not gone), so a store built on this recovers by itself when the
+database comes back. Errors reaching callers are `StoreUnavailable` (HTTP 503).
 """
 from __future__ import annotations
 
@@ -17,10 +19,12 @@ import psycopg2.errors
 import psycopg2.extensions
 
 from layers.errors import StoreUnavailable
+from layers.pg_watchdog import WATCHDOG
 
 LOGGER = logging.getLogger(__name__)
-CONNECT_TIMEOUT_S = 2
-STATEMENT_TIMEOUT_MS = 5000
+CONNECT_TIMEOUT_S = 2  # libpq's least (it reads 1 as 2)
+STATEMENT_TIMEOUT_MS = 1500
+DEADLINE_S = 2.0  # client-side, per call of `run`: past it the connection is cut (layers.pg_watchdog)
 CONN_ERRORS = (psycopg2.OperationalError, psycopg2.InterfaceError)
 
 
@@ -106,21 +110,25 @@ class Pool:
         self.discard_idle()
 
 
-def run(pool: Pool, work: Callable, write: bool = False) -> Any:
-    """`work(cursor)` in one transaction (reads: autocommit); retried once when a reused connection was lost."""
+def run(pool: Pool, work: Callable, write: bool = False, deadline_s: float | None = DEADLINE_S) -> Any:
+    """`work(cursor)` in one transaction (reads: autocommit), cut off after `deadline_s` (None: never);
+    retried once when a reused connection was lost."""
     for attempt in (1, 2):
         conn, reused = pool.acquire()
         committing = False
         try:
-            conn.autocommit = not write
-            with conn.cursor() as cur:
-                result = work(cur)
-            if write:
-                committing = True
-                conn.commit()
+            with WATCHDOG.guard(conn, deadline_s) as call:
+                conn.autocommit = not write
+                with conn.cursor() as cur:
+                    result = work(cur)
+                if write:
+                    committing = True
+                    conn.commit()
         except CONN_ERRORS as exc:
-            lost = bool(conn.closed)
+            lost = bool(conn.closed) or call.fired
             pool.release(conn, broken=lost)
+            if call.fired:
+                raise StoreUnavailable(f"PostgreSQL at {describe(pool.url)} did not answer within {deadline_s:g} s") from exc
             if lost and reused and not committing and attempt == 1:
                 LOGGER.info("connection to %s was lost; retrying on a new one", describe(pool.url))
                 continue
@@ -130,6 +138,6 @@ def run(pool: Pool, work: Callable, write: bool = False) -> Any:
         except BaseException:
             pool.release(conn, broken=bool(conn.closed))
             raise
-        pool.release(conn)
+        pool.release(conn, broken=call.fired)  # cut just as the answer came: not to be reused
         return result
     raise AssertionError("unreachable")

@@ -59,7 +59,7 @@ def upgrade(url: str) -> list[str]:
     """Create PostGIS and apply pending migrations in one transaction; the versions applied now."""
     pool = Pool(url, 1)
     try:
-        applied = run(pool, _apply_migrations, write=True)
+        applied = run(pool, _apply_migrations, write=True, deadline_s=None)  # no statement_timeout either
     finally:
         pool.close()
     if applied:

@@ -8,7 +8,8 @@ is at least `<->` of the last fetched times L/R away on the ellipsoid (L =
 `GEODESIC_M_PER_RADIAN_LOWER`), so the store fetches more until that floor passes the k-th
 exact distance: the answer is exact, not approximately right.
 
-Faults: every connection has connect_timeout=2 s and statement_timeout=5 s; a lost
+Faults: every connection has connect_timeout=2 s and statement_timeout=1.5 s, every call a
+client-side deadline of 2 s (layers.pg_watchdog; imports 30 min); a lost
 connection is thrown away (with its idle siblings) and a read is retried once on a fresh one,
 so the store recovers by itself when the database comes back. Errors reaching the caller
 are `StoreUnavailable` (HTTP 503). The constructor raises StoreUnavailable when the primary
@@ -27,7 +28,7 @@ import operator
 import re
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from datetime import date
 from typing import Any
 
@@ -53,14 +54,17 @@ from layers.model import Station
 from layers.pg_mirror import PgMirror, notify
 from layers.pg_pool import (
     CONN_ERRORS,
+    DEADLINE_S,
     Pool,
     describe,
     first_line,
     run,
 )
 from layers.pg_schema import _LOCK_KEY, migrations, upgrade  # noqa: F401  (re-exported)
+from layers.pg_watchdog import WATCHDOG
 from layers.postgis_bulk import drop_indexes as _drop_indexes
 from layers.postgis_bulk import open_bulk
+from layers.revision import check_match
 from layers.store import (
     Hit,
     ImportResult,
@@ -229,8 +233,9 @@ class PostgisStore(StationStore):
             LOGGER.warning("read replica failed (%s); reading from the primary", exc.message)
             return run(self._primary, work)
 
-    def _write(self, work: Callable) -> Any:
-        """`work(cursor)` in one write transaction; what it `_announce`s reaches the mirrors on commit."""
+    def _write(self, work: Callable, deadline_s: float | None = DEADLINE_S) -> Any:
+        """`work(cursor)` in one write transaction (cut off after `deadline_s`, layers.pg_watchdog);
+        what it `_announce`s reaches the mirrors on commit."""
         tokens: list[str] = []
 
         def announced(cur):
@@ -239,7 +244,7 @@ class PostgisStore(StationStore):
 
         self._announcing.tokens = tokens
         try:
-            result = run(self._primary, announced, write=True)
+            result = run(self._primary, announced, write=True, deadline_s=deadline_s)
         except BaseException:
             for token in tokens:
                 self._mirror.abandoned(token)
@@ -438,13 +443,19 @@ class PostgisStore(StationStore):
         try:
             conn.autocommit = False
             with conn.cursor(name="yizhan_iter_all") as cur:
-                cur.itersize = 2000
-                cur.execute(f"SELECT {_SELECT} FROM stations" + (" ORDER BY id" if ordered else ""))
-                for row in cur:
-                    yield _row_to_station(row)
-            conn.rollback()
+                with WATCHDOG.guard(conn, DEADLINE_S):  # each round trip has the deadline, not the whole stream
+                    cur.execute(f"SELECT {_SELECT} FROM stations" + (" ORDER BY id" if ordered else ""))
+                while True:
+                    with WATCHDOG.guard(conn, DEADLINE_S):
+                        rows = cur.fetchmany(2000)
+                    if not rows:
+                        break
+                    yield from (_row_to_station(row) for row in rows)
+                with WATCHDOG.guard(conn, DEADLINE_S):
+                    cur.close()
+                    conn.rollback()
         except CONN_ERRORS as exc:
-            broken = bool(conn.closed)
+            broken = True
             raise StoreUnavailable(f"PostgreSQL at {describe(pool.url)} failed: {first_line(exc)}") from exc
         finally:
             pool.release(conn, broken=broken)
@@ -491,7 +502,7 @@ class PostgisStore(StationStore):
     @staticmethod
     def _current(cur, station_id: str) -> Station | None:
         cur.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
-        cur.execute(f"SELECT {_SELECT} FROM stations WHERE id = %s", (station_id,))
+        cur.execute(f"SELECT {_SELECT} FROM stations WHERE id = %s FOR UPDATE", (station_id,))
         row = cur.fetchone()
         return None if row is None else _row_to_station(row)
 
@@ -507,9 +518,11 @@ class PostgisStore(StationStore):
         audit_pg.audit_one(cur, station_id, actor, action, old, new)
         self._announce(cur, [] if new is None else [new], [station_id] if new is None else [])
 
-    def put(self, station: Station, create_only: bool = False, *, actor: str | None = None) -> bool:
+    def put(self, station: Station, create_only: bool = False, *, actor: str | None = None,
+            expect: Collection[str] | None = None) -> bool:
         def work(cur):
             old = self._current(cur, station.id)
+            check_match(old, expect)
             if old is not None and create_only:
                 raise Conflict(f"a station with id {station.id!r} exists already", parameter="id")
             if old != station:
@@ -518,14 +531,29 @@ class PostgisStore(StationStore):
 
         return bool(self._guard(lambda: self._write(work)))
 
-    def delete(self, station_id: str, *, actor: str | None = None) -> None:
+    def delete(self, station_id: str, *, actor: str | None = None, expect: Collection[str] | None = None) -> None:
         def work(cur):
             old = self._current(cur, station_id)
             if old is None:
                 raise StationNotFound(f"no station with id {station_id!r}", parameter="id")
+            check_match(old, expect)
             self._change(cur, station_id, actor, "delete", old, None)
 
         self._write(work)
+
+    def patch(self, station_id: str, change: Callable[[Station], Station], *, actor: str | None = None,
+              expect: Collection[str] | None = None) -> Station:
+        def work(cur):  # _current holds the advisory write lock and reads the row FOR UPDATE
+            old = self._current(cur, station_id)
+            if old is None:
+                raise StationNotFound(f"no station with id {station_id!r}", parameter="id")
+            check_match(old, expect)
+            new = change(old)
+            if new != old:
+                self._change(cur, station_id, actor, "update", old, new)
+            return new
+
+        return self._guard(lambda: self._write(work))
 
     def revert(self, station_id: str, seq: int, *, actor: str | None) -> Station | None:
         check_seq(seq)
@@ -587,7 +615,7 @@ class PostgisStore(StationStore):
             self._announce(cur, latest, [])
             return existing, unchanged
 
-        counts = self._guard(lambda: self._write(work))
+        counts = self._guard(lambda: self._write(work, deadline_s=IMPORT_TIMEOUT_MS / 1000 + DEADLINE_S))
         if counts is None:
             return ImportResult(0, 0)
         existing, unchanged = counts

@@ -8,7 +8,7 @@ function (`geo.distance.geodesic_many_m`), so their answers agree id for id and 
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -139,12 +139,22 @@ class StationStore(abc.ABC):
         """One station by id, or StationNotFound."""
 
     @abc.abstractmethod
-    def put(self, station: Station, create_only: bool = False, *, actor: str | None = None) -> bool:
-        """Insert or replace one station atomically, audited as `actor`; True when it was created."""
+    def put(self, station: Station, create_only: bool = False, *, actor: str | None = None,
+            expect: Collection[str] | None = None) -> bool:
+        """Insert or replace one station atomically, audited as `actor`; True when it was created.
+        `expect`: ETags (layers.revision) one of which the stored station must have, checked in the
+        write's transaction (PreconditionFailed otherwise)."""
 
     @abc.abstractmethod
-    def delete(self, station_id: str, *, actor: str | None = None) -> None:
-        """Remove one station atomically, audited as `actor`, or StationNotFound."""
+    def delete(self, station_id: str, *, actor: str | None = None, expect: Collection[str] | None = None) -> None:
+        """Remove one station atomically, audited as `actor`, or StationNotFound; `expect` as for put."""
+
+    @abc.abstractmethod
+    def patch(self, station_id: str, change: Callable[[Station], Station], *, actor: str | None = None,
+              expect: Collection[str] | None = None) -> Station:
+        """Read-modify-write in one transaction, under the store's write lock: `change(stored)` makes
+        the new station from the one stored at that moment; it is written (audited as `actor`) and
+        returned. StationNotFound when there is none; `expect` as for put."""
 
     @abc.abstractmethod
     def import_rows(self, stations: Iterable[Station], *, actor: str | None = None) -> ImportResult:

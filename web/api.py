@@ -13,6 +13,7 @@ from layers.present import station_answer
 from layers.store import MAX_K, MAX_LIMIT, NearestQuery, StationStore
 from web import params
 from web.auth import current_actor, require_token
+from web.conditional import if_match, with_etag
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 MAX_RADIUS_M = 20_040_000.0
@@ -105,7 +106,7 @@ def station(station_id: str):
     found = store().get(station_id)
     response = jsonify(station_answer(found, params.moment(request.args)))
     response.mimetype = "application/geo+json"
-    return response
+    return with_etag(response, found)
 
 
 @bp.get("/layers")
@@ -143,7 +144,7 @@ def create_station():
     response = jsonify(new.to_feature())
     response.status_code = 201
     response.headers["Location"] = url_for("api.station", station_id=new.id, _external=True)
-    return response
+    return with_etag(response, new)
 
 
 @bp.put("/stations/<station_id>")
@@ -153,29 +154,33 @@ def replace_station(station_id: str):
     if feature.get("id") not in (None, station_id):
         raise InvalidStation("the body's id differs from the URL's", "id")
     new = station_from_feature(feature, store().layers, station_id=station_id)
-    created = store().put(new, actor=current_actor())
+    created = store().put(new, actor=current_actor(), expect=if_match())
     response = jsonify(new.to_feature())
     response.status_code = 201 if created else 200
-    return response
+    return with_etag(response, new)
 
 
 @bp.patch("/stations/<station_id>")
 @require_token("editor")
 def patch_station(station_id: str):
-    current = store().get(station_id).to_feature()
     patch = _feature_in_crs(_json_body())
     changes = patch.get("properties") or {}
     if not isinstance(changes, dict):  # e.g. a list: 400 naming it, not a 500 from the merge
         raise InvalidStation("properties: must be an object", "properties")
-    props = {**current["properties"], **changes}
-    merged = {"type": "Feature", "geometry": patch.get("geometry") or current["geometry"], "properties": props}
-    new = station_from_feature(merged, store().layers, station_id=station_id)
-    store().put(new, actor=current_actor())
-    return jsonify(new.to_feature())
+    layers = store().layers
+
+    def merge(stored):  # run by the store inside its write transaction, on the station stored then
+        current = stored.to_feature()
+        merged = {"type": "Feature", "geometry": patch.get("geometry") or current["geometry"],
+                  "properties": {**current["properties"], **changes}}
+        return station_from_feature(merged, layers, station_id=station_id)
+
+    new = store().patch(station_id, merge, actor=current_actor(), expect=if_match())
+    return with_etag(jsonify(new.to_feature()), new)
 
 
 @bp.delete("/stations/<station_id>")
 @require_token("editor")
 def delete_station(station_id: str):
-    store().delete(station_id, actor=current_actor())
+    store().delete(station_id, actor=current_actor(), expect=if_match())
     return "", 204

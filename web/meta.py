@@ -11,7 +11,8 @@ bp = Blueprint("meta", __name__)
 @bp.get("/healthz")
 def healthz():
     state = current_app.extensions["yizhan.store"].health()
-    body = {"status": "ok" if state.get("ok") else "unavailable", "store": state}
+    status = "ok" if state.get("ok") else "read_only" if state.get("writable") is False else "unavailable"
+    body = {"status": status, "store": state}
     response = jsonify(body)
     response.status_code = 200 if state.get("ok") else 503
     response.headers["Cache-Control"] = "no-store"

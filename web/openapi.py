@@ -65,11 +65,16 @@ def _point_params() -> list[dict]:
 _CRS_PARAM = param("crs", CRS, "coordinate system of the body's point; converted to WGS-84")
 _AT = param("at", DATE_TIME, "judge open_now/hours_today/next_open at this time (naive: Asia/Shanghai; 2000-01-01 to 2100-12-31, else 400); default now")
 _STATION_ID = {**param("station_id", STATION_ID, "station id", True, "path"), "example": "rp-520102-0008"}
+_IF_MATCH = param("If-Match", {"type": "string"},
+                  "optional: write only if the stored station still has one of these ETags (strong comparison; "
+                  "`*`: any stored station), else 412; without it the write is unconditional", where="header")
+_ETAG = {"ETag": {"required": True, "schema": {"type": "string", "pattern": '^"[0-9a-f]+"$'},
+                  "description": "the station's revision (strong ETag, quoted): send it back in If-Match"}}
 
 
 def _station_paths(layer_ids: list[str], services: list[str]) -> dict:
     layer = param("layer", word_list(layer_ids), "comma-separated layers (default: all)")
-    station = answer(ref("Station"), "the station as stored")
+    station = answer(ref("Station"), "the station as stored", headers=_ETAG)
     return {
         "/api/v1/nearest": {"get": {
             "summary": "the k nearest matching stations, nearest first (geodesic on WGS-84, ties by id)",
@@ -101,23 +106,26 @@ def _station_paths(layer_ids: list[str], services: list[str]) -> dict:
                      "requestBody": body(ref("StationInput")),
                      "responses": {"201": answer(ref("Station"), "created", headers={"Location": {
                          "required": True, "schema": {"type": "string", "format": "uri"},
-                         "description": "the new station's URL"}}),
+                         "description": "the new station's URL"}, **_ETAG}),
                          **errors(401, 403, 409, 413, 503)}}},
         "/api/v1/stations/{station_id}": {
             "get": {"summary": "one station, with open_now, today's hours and navigation links",
                     "parameters": [_STATION_ID, _AT],
-                    "responses": {"200": answer(ref("StationAnswer"), "the station", "application/geo+json"),
+                    "responses": {"200": answer(ref("StationAnswer"), "the station", "application/geo+json",
+                                                _ETAG),
                                   **errors(404, 503)}},
             "put": {"summary": "replace (or create) a station (editor token)", "security": EDITOR,
-                    "parameters": [_STATION_ID, _CRS_PARAM],
+                    "parameters": [_STATION_ID, _CRS_PARAM, _IF_MATCH],
                     "requestBody": body(ref("StationReplace"), "the body's id, when given, must equal the URL's"),
-                    "responses": {"200": station, "201": answer(ref("Station"), "created"),
-                                  **errors(401, 403, 413, 503)}},
-            "patch": {"summary": "change some properties and/or the point (editor token)", "security": EDITOR,
-                      "parameters": [_STATION_ID, _CRS_PARAM], "requestBody": body(ref("StationPatch")),
-                      "responses": {"200": station, **errors(401, 403, 404, 413, 503)}},
-            "delete": {"summary": "delete a station (editor token)", "security": EDITOR, "parameters": [_STATION_ID],
-                       "responses": {"204": {"description": "deleted"}, **errors(401, 403, 404, 503)}}},
+                    "responses": {"200": station, "201": answer(ref("Station"), "created", headers=_ETAG),
+                                  **errors(401, 403, 412, 413, 503)}},
+            "patch": {"summary": "change some properties and/or the point (editor token); read, merged and "
+                                 "written in one transaction of the store", "security": EDITOR,
+                      "parameters": [_STATION_ID, _CRS_PARAM, _IF_MATCH], "requestBody": body(ref("StationPatch")),
+                      "responses": {"200": station, **errors(401, 403, 404, 412, 413, 503)}},
+            "delete": {"summary": "delete a station (editor token)", "security": EDITOR,
+                       "parameters": [_STATION_ID, _IF_MATCH],
+                       "responses": {"204": {"description": "deleted"}, **errors(401, 403, 404, 412, 503)}}},
     }
 
 
@@ -137,9 +145,13 @@ def _meta_paths() -> dict:
         "lat": {"type": "number", "nullable": True}, "aliases": {"type": "array", "items": {"type": "string"}},
         "former_adcodes": {"type": "array", "items": {"type": "string"}}}}
     health = {"type": "object", "required": ["status", "store"], "properties": {
-        "status": {"type": "string", "enum": ["ok", "unavailable"]},
+        "status": {"type": "string", "enum": ["ok", "read_only", "unavailable"],
+                   "description": "read_only (with 503): reads work, writes cannot (e.g. the disk is full)"},
         "store": {"type": "object", "required": ["ok", "kind"], "properties": {
-            "ok": {"type": "boolean"}, "kind": {"type": "string"}, "stations": {"type": "integer"}}}}}
+            "ok": {"type": "boolean"}, "kind": {"type": "string"}, "stations": {"type": "integer"},
+            "writable": {"type": "boolean", "description": "embedded store: whether writes can land"},
+            "state": {"type": "string", "enum": ["disk_full", "read_only", "io_error"],
+                      "description": "why the store cannot write (when writable is false)"}}}}}
     no_store = {"Cache-Control": {"required": True, "schema": {"type": "string", "enum": ["no-store"]},
                                   "description": "never cached"}}
     return {
@@ -159,7 +171,8 @@ def _meta_paths() -> dict:
                                         "places, centres in WGS-84"), **errors()}}},
         "/healthz": {"get": {"summary": "liveness, with the store's state",
                              "responses": {"200": answer(health, "up", headers=no_store),
-                                           "503": answer(health, "the store is unavailable", headers=no_store),
+                                           "503": answer(health, "the store is unavailable, or cannot write",
+                                                         headers=no_store),
                                            **errors()}}},
         "/openapi.json": {"get": {"summary": "this document (OpenAPI 3.0)",
                                   "responses": {"200": answer({"type": "object", "required": ["openapi", "paths"]},

@@ -176,6 +176,8 @@ def responses() -> dict:
         "Forbidden": error("the token's role lacks the right"),
         "NotFound": error("no such resource"),
         "Conflict": error("conflicts with what is stored"),
+        "PreconditionFailed": error("If-Match names no ETag of the stored station (it changed, or is absent); "
+                                    "`parameter` is If-Match"),
         "TooLarge": error("the body (or the point set in it) is too large"),
         "RateLimited": error("too many requests from this client", {"Retry-After": {
             "required": True, "schema": {"type": "integer", "minimum": 1}, "description": "seconds"}}),
@@ -186,5 +188,5 @@ def responses() -> dict:
 def errors(*codes: int) -> dict:
     """Responses for these status codes (400 is always possible: NUL characters are refused everywhere)."""
     names = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 409: "Conflict",
-             413: "TooLarge", 429: "RateLimited", 503: "Unavailable"}
+             412: "PreconditionFailed", 413: "TooLarge", 429: "RateLimited", 503: "Unavailable"}
     return {str(code): {"$ref": f"#/components/responses/{names[code]}"} for code in sorted({400, *codes})}

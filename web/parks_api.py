@@ -113,8 +113,7 @@ def api_resolve(report_id: int):
     today = shanghai_date().isoformat()
     verified = None
     try:
-        station = store().get(report.station_id)
-        store().put(station.with_changes(verified_at=today), actor=current_actor())
+        store().patch(report.station_id, lambda stored: stored.with_changes(verified_at=today), actor=current_actor())
         verified = today
     except YizhanError as exc:
         if exc.status != 404:
