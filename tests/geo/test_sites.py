@@ -246,3 +246,29 @@ def test_same_request_twice_same_answer():
     assert not runs[0].time_limited and not runs[1].time_limited  # budgets, not the clock, ended the search
     assert [k.candidate for k in runs[0].picks] == [k.candidate for k in runs[1].picks]
     assert (runs[0].value, runs[0].bound, runs[0].gap) == (runs[1].value, runs[1].bound, runs[1].gap)
+
+
+@needs_highs
+def test_a_failed_highs_run_claims_no_bound():
+    """HiGHS refuses to run when `threads` differs from the global scheduler another Highs started;
+    its info then still shows a dual bound (of 0 here, above the true minimum -1): not a proof."""
+    import highspy
+    from scipy import sparse
+
+    def one_of_two():
+        return plan_highs.solve_min(np.array([-1.0, -1.0]), sparse.csr_matrix(np.ones((1, 2))), np.array([-np.inf]),
+                                    np.array([1.0]), np.array([True, True]), 5.0)
+
+    highspy.Highs.resetGlobalScheduler(True)
+    try:
+        other = highspy.Highs()
+        other.setOptionValue("output_flag", False)
+        other.setOptionValue("threads", 2)
+        other.addVar(0.0, 1.0)
+        other.changeColIntegrality(0, highspy.HighsVarType.kInteger)
+        other.run()
+        clashed = one_of_two()
+        assert clashed.lower_bound is None and clashed.values is None and not clashed.optimal
+    finally:
+        highspy.Highs.resetGlobalScheduler(True)
+    assert one_of_two().lower_bound == pytest.approx(-1.0, abs=1e-5)
