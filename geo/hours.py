@@ -54,7 +54,7 @@ def _kind(day: date) -> tuple[int, bool]:
 @lru_cache(maxsize=8192)
 def _day_key(day: date) -> tuple[int, bool, int, bool]:
     """The kind of a day and of the day before it: what decides its open intervals."""
-    return _kind(day) + _kind(day - _ONE_DAY)
+    return _kind(day) + _kind(day - _ONE_DAY if day > date.min else day)
 
 
 def _local(at: datetime) -> datetime:

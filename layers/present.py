@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, time
+from datetime import datetime, time, timedelta, timezone
 from functools import lru_cache
 from typing import Any
 
@@ -39,8 +39,20 @@ def _hours_summary(spec: str | None, status: str, at: datetime
     next_open = None
     if open_now is False and status == "open":
         moment = hours.next_open(at)
-        next_open = moment.isoformat(timespec="seconds") if moment else None  # RFC 3339 needs the seconds
+        next_open = _rfc3339(moment) if moment else None
     return open_now, tuple(spans), next_open
+
+
+_CHINA_STANDARD = timezone(timedelta(hours=8))
+
+
+def _rfc3339(moment: datetime) -> str:
+    """RFC 3339 text (with seconds); an offset of whole minutes even where Asia/Shanghai's has seconds
+    (its local mean time before 1901, +08:05:43), which RFC 3339 cannot write."""
+    offset = moment.utcoffset()
+    if offset is not None and offset.seconds % 60:
+        moment = moment.astimezone(_CHINA_STANDARD)
+    return moment.isoformat(timespec="seconds")
 
 
 def station_answer(station: Station, at: datetime, distance_m: float | None = None,

@@ -1,6 +1,7 @@
 """One contract, every store: each case runs against the embedded store and PostGIS alike."""
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 import pytest
@@ -11,7 +12,7 @@ from geo.hours import SHANGHAI
 from layers.embedded import EmbeddedStore
 from layers.errors import Conflict, InvalidQuery, StationNotFound
 from layers.model import Station
-from layers.present import station_answer
+from layers.present import hours_summary, station_answer
 from layers.store import NearestQuery
 from tests.stations import ORIGINS, brute_nearest, random_stations
 
@@ -212,3 +213,14 @@ def test_open_now_follows_the_official_holiday_breaks(fresh, moment, expected):
     assert [h.station.id for h in found] == ([post.id] if expected else [])
     hit = fresh.nearest(NearestQuery(lon=post.lon, lat=post.lat, k=1, at=at))[0]
     assert station_answer(hit.station, at, hit.distance_m)["properties"]["open_now"] is expected
+
+
+def test_next_open_is_rfc3339_even_before_1901():
+    """Asia/Shanghai's offset before 1901 is +08:05:43, which RFC 3339 cannot write (schemathesis found it)."""
+    post = Station(id="rp-1", lon=116.6, lat=39.9, name="x", layer="rights_post", hours="Mo-Fr 09:00-17:00",
+                   status="open", source="test")
+    for moment in (datetime(1394, 4, 4, 6, 59, tzinfo=SHANGHAI), datetime(1, 1, 1, 6, 0, tzinfo=SHANGHAI)):
+        text = hours_summary(post, moment)["next_open"]
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d", text), text
+        assert datetime.fromisoformat(text) == datetime(moment.year, 1 if moment.year == 1 else 4,
+                                                        1 if moment.year == 1 else 4, 9, 0, tzinfo=SHANGHAI)
