@@ -1,57 +1,71 @@
 """OpenStreetMap `opening_hours` evaluated in Asia/Shanghai time (China's public holidays for `PH`).
 
-Semantics (OSM's normal-rule override; our reading where the wiki is terse):
-- Rules are separated by `;`. For each calendar day the LAST rule naming that day decides it and
-  replaces everything earlier rules said about it — including the early-morning tail an earlier
-  rule's overnight span (`22:00-06:00`) spilled into it. A tail spilled by the same or a later rule
-  survives: `Mo-Fr 22:00-06:00; Sa off` is closed early Saturday, `Sa off; Fr 22:00-06:00` is open.
-- A span past midnight belongs to the day it starts: `Fr 22:00-06:00` is open Saturday 00:00-06:00.
-- `PH` names China's public holidays and official days off from the `holidays` package
-  (`holidays.country_holidays("CN")`); a rule without days names every day, holidays included.
+Semantics (the OSM specification's normal-rule override, as opening_hours.js and opening-hours-rs read it):
+- Rules are separated by `;`. For each calendar day the LAST rule naming that day decides that day
+  and replaces everything earlier rules said about it, including the early-morning tail an earlier
+  rule's overnight span spilled into it: `Mo-Fr 22:00-06:00; Sa off` is closed early Saturday,
+  `Sa off; Fr 22:00-06:00` is open (the tail comes from a later rule).
+- A span past midnight belongs to the day it starts, and overriding that day later does not take
+  back the part that fell into the next day: `Sa 22:00-02:00; Sa off` is open Sunday 01:00 and
+  `Mo-Su 22:00-06:00; Su off` is open Monday 03:00 (opening_hours.js issue #87). The tail is only
+  removed by a later rule naming the day it falls into.
+- A rule without days names every day, holidays included, so it replaces every earlier rule:
+  `Mo-Sa 08:00-13:00; 20:00-21:00` is closed Monday 10:00 (the specification and opening-hours-rs;
+  opening_hours.js issue #231 is its bug), and `PH off; 08:00-18:00` is open on holidays.
+- `PH` names every day of the State Council's official holiday breaks, the weekend days inside a
+  break included (`geo.cn_holidays`: 2001 onwards from the notices, later years estimated).
+- A make-up working day (调休上班, a Saturday or Sunday worked in exchange for a day off) is
+  evaluated as the weekday it pays for: 2026-02-28 (Saturday, worked for Monday 02-23) follows the
+  `Mo` rules, so `Mo-Fr 09:00-17:00; Sa 09:00-12:00` is open there until 17:00.
 Naive datetimes are read as Asia/Shanghai wall time; aware ones are converted. Returned moments are
 aware (Asia/Shanghai).
 """
 from __future__ import annotations
 
 import logging
-import threading
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-import holidays as holidays_lib
-
+from geo.cn_holidays import is_day_off, worked_as
 from geo.hours_syntax import DAY_MIN, HoursSyntaxError, Rule, parse_rules
 
 __all__ = ["SHANGHAI", "HoursSyntaxError", "OpeningHours", "is_public_holiday", "open_now", "parse_hours", "rfc3339"]
 
 LOGGER = logging.getLogger(__name__)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+CHINA_STANDARD_TIME = timezone(timedelta(hours=8))
 LOOKAHEAD_DAYS = 8
 _ONE_DAY = timedelta(days=1)
-_HOLIDAY_LOCK = threading.Lock()
-_CN_HOLIDAYS: holidays_lib.HolidayBase | None = None
 
 Intervals = tuple[tuple[int, int], ...]  # merged [start_s, end_s) seconds of one local day
 
 
-@lru_cache(maxsize=8192)
 def is_public_holiday(day: date) -> bool:
-    """Whether `day` (a local Asia/Shanghai date) is a public holiday or official day off in China."""
-    global _CN_HOLIDAYS
-    with _HOLIDAY_LOCK:  # the holidays object fills years lazily; not thread-safe on its own
-        if _CN_HOLIDAYS is None:
-            _CN_HOLIDAYS = holidays_lib.country_holidays("CN")
-        return day in _CN_HOLIDAYS
+    """Whether `day` (a local Asia/Shanghai date) lies in one of China's official holiday breaks (`PH`)."""
+    return is_day_off(day)
+
+
+def _kind(day: date) -> tuple[int, bool]:
+    """(weekday the day is lived as, 0 = Monday; whether it is `PH`) for a local Asia/Shanghai date."""
+    worked = worked_as(day)
+    return (day.weekday() if worked is None else worked), is_day_off(day)
+
+
+@lru_cache(maxsize=8192)
+def _day_key(day: date) -> tuple[int, bool, int, bool]:
+    """The kind of a day and of the day before it: what decides its open intervals."""
+    return _kind(day) + _kind(day - _ONE_DAY if day > date.min else day)
 
 
 def rfc3339(moment: datetime, timespec: str = "seconds") -> str:
     """`moment` (aware) as RFC 3339 text in Asia/Shanghai time, always with the `+08:00` offset.
 
-    China has kept UTC+8 without summer time since 1992; callers accept only 2000-2100 (web.params),
-    so the zone's older offsets (local mean time +08:05:43, the 1986-91 summer time) never appear.
+    China has kept UTC+8 without summer time since 1992 and callers accept only 2000-2100 (web.params);
+    the fixed offset also keeps the zone's older ones (local mean time +08:05:43 before 1901, which
+    RFC 3339 cannot write) out of any text made from an earlier moment.
     """
-    return moment.astimezone(SHANGHAI).isoformat(timespec=timespec)
+    return moment.astimezone(CHINA_STANDARD_TIME).isoformat(timespec=timespec)
 
 
 def _local(at: datetime) -> datetime:
@@ -78,28 +92,29 @@ def _owner(rules: tuple[Rule, ...], weekday: int, holiday: bool) -> int:
     return -1
 
 
-def _day_intervals(rules: tuple[Rule, ...], weekday: int, holiday: bool, prev_holiday: bool) -> Intervals:
-    """Open seconds of a day from its own rule plus the surviving tail of the previous day's."""
+def _day_intervals(rules: tuple[Rule, ...], weekday: int, holiday: bool, prev_weekday: int,
+                   prev_holiday: bool) -> Intervals:
+    """Open seconds of a day: its own rule's spans plus the surviving tails of the rules naming the day before."""
     own = _owner(rules, weekday, holiday)
-    prev = _owner(rules, (weekday - 1) % 7, prev_holiday)
     spans = [(s, min(e, DAY_MIN)) for s, e in rules[own].spans] if own >= 0 else []
-    if prev >= 0 and prev >= own:  # the tail survives unless a LATER rule names this day
-        spans += [(0, e - DAY_MIN) for _, e in rules[prev].spans if e > DAY_MIN]
+    for rule in rules[max(own, 0):]:  # a tail survives unless a LATER rule names this day
+        if rule.matches(prev_weekday, prev_holiday):
+            spans += [(0, e - DAY_MIN) for _, e in rule.spans if e > DAY_MIN]
     return tuple((a * 60, b * 60) for a, b in _merge(spans))
 
 
 class OpeningHours:
     """A parsed `opening_hours` value; immutable and shared (parse_hours caches it), times in Asia/Shanghai."""
 
-    __slots__ = ("_constant", "_table", "_uses_ph", "rules", "spec")
+    __slots__ = ("_constant", "_odd", "_table", "rules", "spec")
 
     def __init__(self, spec: str, rules: tuple[Rule, ...]) -> None:
         self.spec = spec
         self.rules = rules
-        self._uses_ph = any(r.holidays for r in rules)
-        # index: weekday * 4 + holiday * 2 + previous day holiday
+        # index: weekday * 4 + holiday * 2 + previous day holiday (the day before being weekday - 1)
         self._table: tuple[Intervals, ...] = tuple(
-            _day_intervals(rules, w, bool(k & 2), bool(k & 1)) for w in range(7) for k in range(4))
+            _day_intervals(rules, w, bool(k & 2), (w - 1) % 7, bool(k & 1)) for w in range(7) for k in range(4))
+        self._odd: dict[tuple[int, bool, int, bool], Intervals] = {}  # around make-up working days
         full, empty = ((0, DAY_MIN * 60),), ()
         self._constant = True if all(t == full for t in self._table) else (
             False if all(t == empty for t in self._table) else None)
@@ -108,11 +123,14 @@ class OpeningHours:
         return f"OpeningHours({self.spec!r})"
 
     def _intervals(self, day: date) -> Intervals:
-        if self._uses_ph:
-            key = day.weekday() * 4 + is_public_holiday(day) * 2 + is_public_holiday(day - _ONE_DAY)
-        else:
-            key = day.weekday() * 4
-        return self._table[key]
+        key = _day_key(day)
+        weekday, holiday, prev_weekday, prev_holiday = key
+        if prev_weekday == (weekday - 1) % 7:
+            return self._table[weekday * 4 + holiday * 2 + prev_holiday]
+        found = self._odd.get(key)
+        if found is None:
+            found = self._odd[key] = _day_intervals(self.rules, *key)
+        return found
 
     def is_open(self, at: datetime) -> bool:
         """Whether open at `at` (naive = Asia/Shanghai wall time; aware converted to Asia/Shanghai)."""

@@ -8,6 +8,7 @@ bound, and the exact MIP through HiGHS. No geometry here: the matrix is built in
 from __future__ import annotations
 
 import logging
+import math
 import time
 from dataclasses import dataclass
 
@@ -42,6 +43,8 @@ class CoverAnswer:
     method: str
     proven_optimal: bool
     status: str
+    time_given_s: float = 0.0  # the time limit HiGHS was given
+    time_limited: bool = False  # HiGHS stopped at it
 
 
 def build_instance(demand: np.ndarray, candidate: np.ndarray, weight: np.ndarray, n_candidates: int) -> CoverInstance:
@@ -92,13 +95,21 @@ def greedy(inst: CoverInstance, p: int) -> tuple[list[int], float, float]:
     return chosen, value, min(bound, value + top_sum(gains, p))
 
 
-def swap(inst: CoverInstance, chosen: list[int], deadline: float) -> tuple[list[int], float]:
-    """Interchange: replace a chosen site by an outside one while that strictly adds weight."""
+def swap(inst: CoverInstance, chosen: list[int], deadline: float, max_moves: int = 10_000
+         ) -> tuple[list[int], float, bool]:
+    """Interchange: replace a chosen site by an outside one while that strictly adds weight.
+
+    Stops at a local optimum, after `max_moves` swaps or at `deadline` (time.monotonic()); the
+    flag says whether the clock stopped it.
+    """
     csc = inst.matrix.tocsc()
     w = inst.weight
     counts = np.asarray(inst.matrix[:, chosen].sum(axis=1)).ravel() if chosen else np.zeros(w.size)
-    improved = True
-    while improved and time.monotonic() < deadline:
+    improved, moves, cut = True, 0, False
+    while improved and moves < max_moves and not cut:
+        if time.monotonic() >= deadline:
+            cut = True
+            break
         improved = False
         for slot in range(len(chosen)):
             s = chosen[slot]
@@ -109,14 +120,15 @@ def swap(inst: CoverInstance, chosen: list[int], deadline: float) -> tuple[list[
             gains = base + np.asarray(inst.matrix[alone].T @ w[alone]).ravel()
             gains[chosen] = -1.0
             j = int(np.argmax(gains))
-            if gains[j] - loss > _EPS * max(1.0, float(w.sum())):
+            if gains[j] - loss > _EPS * max(1.0, float(w.sum())) and moves < max_moves:
                 counts[rows] -= 1
                 counts[csc.indices[csc.indptr[j]:csc.indptr[j + 1]]] += 1
                 chosen[slot] = j
-                improved = True
+                improved, moves = True, moves + 1
             if time.monotonic() >= deadline:
+                cut = True
                 break
-    return chosen, float(w[counts > 0].sum())
+    return chosen, float(w[counts > 0].sum()), cut
 
 
 def covered_value(inst: CoverInstance, chosen: list[int]) -> float:
@@ -145,15 +157,18 @@ def _mip_parts(inst: CoverInstance, p: int) -> tuple[np.ndarray, sparse.csc_matr
     return cost, matrix, lower, upper
 
 
-def lp_bound(inst: CoverInstance, p: int, time_limit_s: float) -> float | None:
-    """The LP relaxation's optimum, widened by the solver's safety margin: an upper bound, or None."""
+def lp_bound(inst: CoverInstance, p: int, deadline: float) -> tuple[float | None, plan_highs.Answer]:
+    """The LP relaxation's optimum, widened by the solver's safety margin (an upper bound, or None),
+    solved until `deadline` (time.monotonic(), model building included); and HiGHS's answer."""
     cost, matrix, lower, upper = _mip_parts(inst, p)
-    answer = plan_highs.solve_min(cost, matrix, lower, upper, None, time_limit_s, scale=inst.weight.sum())
-    return None if answer.lower_bound is None else -answer.lower_bound
+    answer = plan_highs.solve_min(cost, matrix, lower, upper, None, math.inf, scale=inst.weight.sum(),
+                                  deadline=deadline)
+    return (None if answer.lower_bound is None else -answer.lower_bound), answer
 
 
-def solve_mip(inst: CoverInstance, p: int, time_limit_s: float, start: list[int]) -> CoverAnswer | None:
-    """The exact MCLP by HiGHS, warm-started from `start`; None when HiGHS found nothing."""
+def solve_mip(inst: CoverInstance, p: int, deadline: float, start: list[int]) -> CoverAnswer | None:
+    """The exact MCLP by HiGHS until `deadline` (time.monotonic(), model building included),
+    warm-started from `start`; None when HiGHS found nothing."""
     cost, matrix, lower, upper = _mip_parts(inst, p)
     n = inst.n_candidates
     guess = np.zeros(cost.size)
@@ -161,10 +176,10 @@ def solve_mip(inst: CoverInstance, p: int, time_limit_s: float, start: list[int]
     counts = np.asarray(inst.matrix[:, start].sum(axis=1)).ravel() if start else np.zeros(inst.weight.size)
     guess[n:] = counts > 0
     integer = np.concatenate([np.ones(n, bool), np.zeros(inst.weight.size, bool)])
-    answer = plan_highs.solve_min(cost, matrix, lower, upper, integer, time_limit_s, guess, inst.weight.sum())
+    answer = plan_highs.solve_min(cost, matrix, lower, upper, integer, math.inf, guess, inst.weight.sum(), deadline)
     if answer.values is None:
         return None
     picked = [int(j) for j in np.flatnonzero(answer.values[:n] > 0.5)]
     bound = -answer.lower_bound if answer.lower_bound is not None else float(inst.weight.sum())
     return CoverAnswer(tuple(picked), covered_value(inst, picked), bound, "highs_mip", answer.optimal,
-                       answer.status)
+                       answer.status, answer.time_given_s, answer.time_limited)

@@ -10,6 +10,7 @@ proven lower bound on the true optimum; heuristic objectives are recomputed exac
 from __future__ import annotations
 
 import logging
+import math
 import time
 from dataclasses import dataclass
 
@@ -83,13 +84,19 @@ def total(inst: MedianInstance, chosen: list[int]) -> float:
     return float(assign(inst, is_open).first.sum())
 
 
-def swap(inst: MedianInstance, chosen: list[int], deadline: float) -> list[int]:
-    """Interchange (a Whitaker-style fast swap): for each open site, the best replacement, if it helps."""
+def swap(inst: MedianInstance, chosen: list[int], deadline: float, max_moves: int = 10_000) -> tuple[list[int], bool]:
+    """Interchange (a Whitaker-style fast swap): for each open site, the best replacement, if it helps.
+
+    Stops at a local optimum or after `max_moves` swaps (both decided by the data alone) or at
+    `deadline` (time.monotonic()); the flag says whether the clock stopped it.
+    """
     is_open = np.zeros(inst.n_candidates, dtype=bool)
     is_open[chosen] = True
-    improved = True
+    improved, moves = True, 0
     tolerance = 1e-9 * max(1.0, float(inst.fallback.sum()))
-    while improved and time.monotonic() < deadline:
+    while improved and moves < max_moves:
+        if time.monotonic() >= deadline:
+            return chosen, True
         improved = False
         state = assign(inst, is_open)
         base = _gains(inst, state.first)
@@ -103,24 +110,25 @@ def swap(inst: MedianInstance, chosen: list[int], deadline: float) -> list[int]:
             gains = base + np.bincount(cand.ravel(), extra.ravel(), minlength=inst.n_candidates)
             gains[is_open] = -np.inf
             j = int(np.argmax(gains))
-            if gains[j] - loss > tolerance:
+            if gains[j] - loss > tolerance and moves < max_moves:
                 is_open[s], is_open[j] = False, True
                 chosen[slot] = j
-                improved = True
+                improved, moves = True, moves + 1
                 state = assign(inst, is_open)
                 base = _gains(inst, state.first)
             if time.monotonic() >= deadline:
-                break
-    return chosen
+                return chosen, True
+    return chosen, False
 
 
 @dataclass
 class Incumbent:
-    """The best solution and bound seen so far."""
+    """The best solution and bound seen so far; `cut` once the clock (not a budget) stopped a search."""
 
     chosen: list[int]
     upper: float
     lower: float = -np.inf
+    cut: bool = False
 
 
 def _dual_step(inst: MedianInstance, p: int, lam: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
@@ -139,39 +147,57 @@ def _dual_step(inst: MedianInstance, p: int, lam: np.ndarray) -> tuple[float, np
     return bound, open_set, grad
 
 
+LAGRANGE_ITERATIONS = 4000  # subgradient steps at most (a budget: the same instance takes the same steps)
+LAGRANGE_RESTARTS = 8  # swap searches seeded from the relaxation's open set, at most
+
+
 def lagrangian_search(inst: MedianInstance, p: int, best: Incumbent, deadline: float, target_gap: float,
-                      iterations: int = 3000, restart_every: int = 40) -> Incumbent:
-    """Subgradient ascent on the Lagrangian dual (assignment rows relaxed) for a proven lower bound;
-    every `restart_every` steps the relaxation's open set seeds a swap search for a better solution."""
+                      iterations: int = LAGRANGE_ITERATIONS, restarts: int = LAGRANGE_RESTARTS) -> Incumbent:
+    """Subgradient ascent on the Lagrangian dual (assignment rows relaxed) for a proven lower bound.
+
+    Polyak steps towards the incumbent's value, the step factor halved whenever the dual has not
+    improved for a while (measured against this search's own best, not bounds found elsewhere);
+    now and then the relaxation's open set seeds a swap search for a better solution. Stops when
+    the gap is at most `target_gap`, the steps have shrunk to nothing, the iteration budget is spent,
+    or at `deadline` (then `best.cut` is set).
+    """
     is_open = np.zeros(inst.n_candidates, dtype=bool)
     is_open[best.chosen] = True
     lam = np.minimum(assign(inst, is_open).first, inst.fallback)
-    step, stall, seen = 1.0, 0, set()
+    factor, stall, own_best, seen, tried_restarts = 2.0, 0, -np.inf, set(), 0
+    restart_every = max(1, iterations // (4 * max(1, restarts)))
     for it in range(iterations):
+        if time.monotonic() > deadline:
+            best.cut = True
+            break
         bound, open_set, grad = _dual_step(inst, p, lam)
-        if bound > best.lower + 1e-12 * abs(bound):
-            best.lower, stall = bound, 0
+        best.lower = max(best.lower, bound)
+        if bound > own_best + 1e-12 * abs(bound):
+            own_best, stall = bound, 0
         else:
             stall += 1
-            if stall >= 20:
-                step, stall = step / 2.0, 0
-        if it % restart_every == restart_every - 1 and frozenset(open_set.tolist()) not in seen:
-            seen.add(frozenset(open_set.tolist()))
-            tried = swap(inst, [int(j) for j in open_set], deadline)
+            if stall >= 30:
+                factor, stall = factor / 2.0, 0
+        key = frozenset(open_set.tolist())
+        if tried_restarts < restarts and it % restart_every == restart_every - 1 and key not in seen:
+            seen.add(key)
+            tried_restarts += 1
+            tried, cut = swap(inst, [int(j) for j in open_set], deadline)
+            best.cut |= cut
             value = total(inst, tried)
             if value < best.upper:
                 best.chosen, best.upper = tried, value
         norm = float(grad @ grad)
-        if norm == 0.0 or best.upper - best.lower <= target_gap * abs(best.upper) or step < 1e-6:
+        if norm == 0.0 or best.upper - best.lower <= target_gap * abs(best.upper) or factor < 1e-5:
             break
-        if time.monotonic() > deadline:
-            break
-        lam = np.clip(lam + step * (best.upper - bound) / norm * grad, 0.0, inst.fallback)
+        lam = np.clip(lam + factor * max(best.upper - bound, 0.0) / norm * grad, 0.0, inst.fallback)
     return best
 
 
-def solve_mip(inst: MedianInstance, p: int, time_limit_s: float, start: list[int]) -> tuple[list[int], float | None, bool, str] | None:
-    """Exact p-median (savings form) by HiGHS: (sites, proven lower bound, optimal?, status), or None."""
+def solve_mip(inst: MedianInstance, p: int, deadline: float, start: list[int]
+              ) -> tuple[list[int] | None, float | None, plan_highs.Answer]:
+    """Exact p-median (savings form) by HiGHS until `deadline` (time.monotonic(), model building
+    included): (sites or None when it found none, proven lower bound or None, HiGHS's answer)."""
     n_rows, _width = inst.cost.shape
     useful = inst.cost < inst.fallback[:, None]
     row, col = np.nonzero(useful)
@@ -193,9 +219,8 @@ def solve_mip(inst: MedianInstance, p: int, time_limit_s: float, start: list[int
     guess[n:] = (pair_cand == state.site[row]).astype(float)
     integer = np.concatenate([np.ones(n, bool), np.zeros(m, bool)])
     constant = float(inst.fallback.sum())
-    answer = plan_highs.solve_min(cost, matrix, lower, upper, integer, time_limit_s, guess, constant)
-    if answer.values is None:
-        return None
-    picked = [int(j) for j in np.flatnonzero(answer.values[:n] > 0.5)]
+    answer = plan_highs.solve_min(cost, matrix, lower, upper, integer, math.inf, guess, constant, deadline)
     bound = None if answer.lower_bound is None else constant + answer.lower_bound
-    return picked, bound, answer.optimal, answer.status
+    if answer.values is None:
+        return None, bound, answer
+    return [int(j) for j in np.flatnonzero(answer.values[:n] > 0.5)], bound, answer

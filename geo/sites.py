@@ -6,6 +6,11 @@ included). Methods: `exact` (HiGHS MIP, time-limited), `heuristic` (greedy + swa
 has proven: the submodular greedy bound for MCLP, a Lagrangian bound for p-median) and `auto`
 (exact where the instance is small enough, else heuristic). Whatever the method, the reported value
 is recomputed with exact geodesic distances and the gap is measured against a proven bound.
+The time limit counts from `started` (the request's start; model building included): each phase
+gets a deadline, HiGHS gets what is left when it starts, and the searches also have work budgets
+(swap moves, subgradient steps) so that an answer they finish is the same on a busy machine as on
+an idle one. When the clock stopped any phase first, `time_limited` says the answer is the best
+found in the time given.
 All positions WGS-84 (lon, lat) degrees; distances geodesic metres on the WGS-84 ellipsoid.
 """
 from __future__ import annotations
@@ -30,6 +35,7 @@ EXACT_MEDIAN_PAIRS = 250_000  # auto: p-median MIP when at most this many useful
 LIST_BUDGET = 6_000_000  # p-median: at most this many (demand, candidate) distances are kept
 OPTIMAL_GAP = 1e-5  # a relative gap this small is reported as a proven optimum
 _BOUND_SLACK = 1e-9  # relative widening of our own float-computed bounds
+SWAP_SHARE, BOUND_SHARE, REPORT_SHARE = 0.4, 0.6, 0.1  # phase deadlines, as shares of the time limit
 
 Progress = Callable[[str], None]
 
@@ -76,6 +82,30 @@ class SitePlan:
     before: Situation
     after: Situation
     seconds: float
+    time_limited: bool = False  # the clock stopped a phase: the best found in the time given
+    solver_time_s: float | None = None  # the time limit HiGHS was given (None: HiGHS did not run)
+
+
+@dataclass
+class _Run:
+    """The time limit of one call: its deadline (time.monotonic()), and what the clock did."""
+
+    started: float
+    limit_s: float
+    cut: bool = False
+    solver_time_s: float | None = None
+
+    def by(self, share: float) -> float:
+        """The moment `share` of the time limit has passed."""
+        return self.started + share * self.limit_s
+
+    def left(self, share: float = 1.0) -> float:
+        """Seconds left until `by(share)` (negative once past it)."""
+        return self.by(share) - time.monotonic()
+
+    def solver(self, given_s: float, limited: bool) -> None:
+        self.solver_time_s = given_s if self.solver_time_s is None else self.solver_time_s + given_s
+        self.cut |= limited
 
 
 def _situation(weight: np.ndarray, dist_m: np.ndarray, radius_m: float) -> Situation:
@@ -88,33 +118,37 @@ def _situation(weight: np.ndarray, dist_m: np.ndarray, radius_m: float) -> Situa
 
 
 def _cover_plan(w: np.ndarray, d0: np.ndarray, lon: np.ndarray, lat: np.ndarray, cand: tuple[np.ndarray, np.ndarray],
-                p: int, radius_m: float, method: str, limit_s: float, say: Progress,
-                started: float) -> tuple[list[int], float, str, str]:
+                p: int, radius_m: float, method: str, say: Progress, run: _Run) -> tuple[list[int], float, str, str]:
     """MCLP on the demand not yet covered: (sites, upper bound, method, status)."""
     open_rows = np.flatnonzero(d0 > radius_m)
     say("pairs")
     i, j, _ = pairs_within_m(lon[open_rows], lat[open_rows], cand[0], cand[1], radius_m)
     inst = plan_mclp.build_instance(i, j, w[open_rows], cand[0].size)
-    start = started  # the time limit counts from the call, distance computations included
     say("greedy")
     chosen, value, upper = plan_mclp.greedy(inst, p)
     say("swap")
-    chosen, value = plan_mclp.swap(inst, chosen, start + limit_s * (0.3 if method != "heuristic" else 1.0))
+    chosen, value, cut = plan_mclp.swap(inst, chosen, run.by(SWAP_SHARE if method != "heuristic" else 1 - REPORT_SHARE))
+    run.cut |= cut
     upper = min(upper, plan_mclp.submodular_bound(inst, chosen, p), float(inst.weight.sum()))
     used, status = "greedy_swap", "heuristic"
-    wants_exact = method == "exact" or (method == "auto" and inst.matrix.nnz <= EXACT_COVER_NNZ)
-    if wants_exact and plan_highs.available() and value < upper * (1 - OPTIMAL_GAP):
-        say("mip")
-        answer = plan_mclp.solve_mip(inst, p, max(0.5, start + limit_s - time.monotonic()), chosen)
-        if answer is not None:
-            upper = min(upper, answer.upper_bound)
-            status = answer.status
-            if answer.value >= value:
-                chosen, value, used = list(answer.chosen), answer.value, answer.method
-    elif plan_highs.available() and inst.matrix.nnz <= EXACT_COVER_NNZ and value < upper * (1 - OPTIMAL_GAP):
-        say("bound")
-        lp_upper = plan_mclp.lp_bound(inst, p, max(0.5, start + limit_s - time.monotonic()))
-        upper = min(upper, lp_upper) if lp_upper is not None else upper
+    small = inst.matrix.nnz <= EXACT_COVER_NNZ
+    wants_exact = method == "exact" or (method == "auto" and small)
+    if plan_highs.available() and (wants_exact or small) and value < upper * (1 - OPTIMAL_GAP):
+        if run.left(1 - REPORT_SHARE) < plan_highs.MIN_TIME_S:
+            run.cut = True  # no time left for the solver
+        elif wants_exact:
+            say("mip")
+            answer = plan_mclp.solve_mip(inst, p, run.by(1 - REPORT_SHARE), chosen)
+            if answer is not None:
+                run.solver(answer.time_given_s, answer.time_limited)
+                upper, status = min(upper, answer.upper_bound), answer.status
+                if answer.value >= value:
+                    chosen, value, used = list(answer.chosen), answer.value, answer.method
+        else:
+            say("bound")
+            lp_upper, answer = plan_mclp.lp_bound(inst, p, run.by(1 - REPORT_SHARE))
+            run.solver(answer.time_given_s, answer.time_limited)
+            upper = min(upper, lp_upper) if lp_upper is not None else upper
     return chosen, upper * (1 + _BOUND_SLACK), used, status
 
 
@@ -129,35 +163,41 @@ def _median_instance(w: np.ndarray, d0: np.ndarray, lon: np.ndarray, lat: np.nda
 
 
 def _median_plan(w: np.ndarray, d0: np.ndarray, lon: np.ndarray, lat: np.ndarray, cand: tuple[np.ndarray, np.ndarray],
-                 p: int, method: str, limit_s: float, target_gap: float, say: Progress,
-                 started: float) -> tuple[list[int], float, str, str]:
-    """p-median: (sites, proven lower bound, method, status)."""
+                 p: int, method: str, target_gap: float, say: Progress, run: _Run) -> tuple[list[int], float, str, str]:
+    """p-median: (sites, proven lower bound, method, status). The Lagrangian bound comes first (cheap,
+    and often enough to prove the answer); the MIP, when wanted, then gets the time that is left."""
     say("pairs")
     inst = _median_instance(w, d0, lon, lat, cand)
-    start = started  # the time limit counts from the call, distance computations included
     say("greedy")
     chosen = plan_median.greedy(inst, p)
     say("swap")
-    chosen = plan_median.swap(inst, chosen, start + limit_s * 0.4)
+    chosen, cut = plan_median.swap(inst, chosen, run.by(SWAP_SHARE))
+    run.cut |= cut
     upper = plan_median.total(inst, chosen)
-    used, status, lower = "greedy_swap", "heuristic", -math.inf
+    used, status = "greedy_swap", "heuristic"
     full = inst.cand.shape[1] == inst.n_candidates
     useful = int((inst.cost < inst.fallback[:, None]).sum())
-    wants_exact = full and (method == "exact" or (method == "auto" and useful <= EXACT_MEDIAN_PAIRS))
-    if wants_exact and plan_highs.available():
-        say("mip")
-        found = plan_median.solve_mip(inst, p, max(0.5, start + limit_s * 0.8 - time.monotonic()), chosen)
-        if found is not None:
-            sites, mip_lower, _, status = found
+    wants_exact = (full and plan_highs.available()
+                   and (method == "exact" or (method == "auto" and useful <= EXACT_MEDIAN_PAIRS)))
+    say("bound")
+    best = plan_median.lagrangian_search(inst, p, plan_median.Incumbent(list(chosen), upper),
+                                         run.by(BOUND_SHARE if wants_exact else 1 - REPORT_SHARE),
+                                         OPTIMAL_GAP if wants_exact else target_gap)
+    run.cut |= best.cut
+    if best.upper < upper:
+        chosen, upper, used = best.chosen, best.upper, "greedy_swap_lagrangian"
+    lower = best.lower
+    if wants_exact and upper - lower > OPTIMAL_GAP * abs(upper):
+        if run.left(1 - REPORT_SHARE) < plan_highs.MIN_TIME_S:
+            run.cut = True  # no time left for the solver
+        else:
+            say("mip")
+            sites, mip_lower, answer = plan_median.solve_mip(inst, p, run.by(1 - REPORT_SHARE), chosen)
+            run.solver(answer.time_given_s, answer.time_limited)
+            status = answer.status
             lower = max(lower, mip_lower if mip_lower is not None else -math.inf)
-            if plan_median.total(inst, sites) <= upper:
+            if sites is not None and plan_median.total(inst, sites) <= upper:
                 chosen, upper, used = sites, plan_median.total(inst, sites), "highs_mip"
-    if upper - lower > target_gap * abs(upper):
-        say("bound")
-        best = plan_median.lagrangian_search(inst, p, plan_median.Incumbent(list(chosen), upper, lower),
-                                             start + limit_s, target_gap)
-        chosen, lower = best.chosen, best.lower
-        used = "greedy_swap_lagrangian" if best.upper < upper else used
     return chosen, lower * (1 - _BOUND_SLACK) if lower > 0 else lower, used, status
 
 
@@ -196,17 +236,18 @@ def choose_sites(demand_lon: np.ndarray, demand_lat: np.ndarray, weight: np.ndar
                  existing_lon: np.ndarray, existing_lat: np.ndarray, cand_lon: np.ndarray, cand_lat: np.ndarray,
                  p: int, objective: str = "coverage", radius_m: float = 1000.0, method: str = "auto",
                  time_limit_s: float = 20.0, target_gap: float = 1e-3,
-                 progress: Progress | None = None) -> SitePlan:
+                 progress: Progress | None = None, started: float | None = None) -> SitePlan:
     """Choose p of the WGS-84 candidates for `objective` given WGS-84 existing stations; radius in metres.
 
-    The heuristic stops improving once its proven relative gap is at most `target_gap` or time is up.
+    The heuristic stops improving once its proven relative gap is at most `target_gap` or time is up;
+    the time limit counts from `started` (time.monotonic(); default: now).
     """
     if objective not in OBJECTIVES or method not in METHODS:
         raise ValueError(f"objective must be one of {OBJECTIVES} and method one of {METHODS}")
     if not 1 <= p <= min(MAX_P, len(cand_lon)):
         raise ValueError(f"p must be between 1 and min({MAX_P}, number of candidates)")
     say = progress or (lambda _stage: None)
-    started = time.monotonic()
+    run = _Run(time.monotonic() if started is None else started, float(time_limit_s))
     w_all = np.asarray(weight, dtype=float)
     rows = np.flatnonzero(w_all > 0)
     lon, lat, w = np.asarray(demand_lon, float)[rows], np.asarray(demand_lat, float)[rows], w_all[rows]
@@ -214,11 +255,9 @@ def choose_sites(demand_lon: np.ndarray, demand_lat: np.ndarray, weight: np.ndar
     say("existing")
     _, d0 = nearest_m(lon, lat, np.asarray(existing_lon, float), np.asarray(existing_lat, float))
     if objective == "coverage":
-        chosen, bound, used, status = _cover_plan(w, d0, lon, lat, cand, p, radius_m, method, time_limit_s, say,
-                                                  started)
+        chosen, bound, used, status = _cover_plan(w, d0, lon, lat, cand, p, radius_m, method, say, run)
     else:
-        chosen, bound, used, status = _median_plan(w, d0, lon, lat, cand, p, method, time_limit_s,
-                                                   target_gap, say, started)
+        chosen, bound, used, status = _median_plan(w, d0, lon, lat, cand, p, method, target_gap, say, run)
     chosen = chosen + [j for j in range(cand[0].size) if j not in set(chosen)][: p - len(chosen)]
     say("report")
     to_site_m = pair_geodesic_m(np.repeat(lon, p), np.repeat(lat, p), np.tile(cand[0][chosen], lon.size),
@@ -235,4 +274,5 @@ def choose_sites(demand_lon: np.ndarray, demand_lat: np.ndarray, weight: np.ndar
         bound = min(bound, value)
         gap = (value - bound) / value if value > 0 else 0.0
     return SitePlan(objective, p, float(radius_m), picks, float(value), float(bound), float(max(gap, 0.0)),
-                    bool(gap <= OPTIMAL_GAP), used, status, before, after, time.monotonic() - started)
+                    bool(gap <= OPTIMAL_GAP), used, status, before, after, time.monotonic() - run.started,
+                    run.cut, run.solver_time_s)

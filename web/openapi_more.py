@@ -111,7 +111,10 @@ def _plan_answers() -> tuple[dict, dict]:
                        _obj({"objective": {"type": "string", "enum": list(OBJECTIVES)}, "p": {"type": "integer"},
                              "value": _NULL_NUMBER, "bound": _NULL_NUMBER, "proven_optimal": {"type": "boolean"},
                              "method": {"type": "string"}, "candidates": {"type": "integer"},
-                             "seconds": {"type": "number"}}))
+                             "seconds": {"type": "number"}, "time_limit_s": {"type": "number"},
+                             "time_limited": {"type": "boolean", "description": "the time limit stopped the search: "
+                                              "the best found in the time given (may differ run to run)"},
+                             "solver_time_s": _NULL_NUMBER}))
     return coverage, sites
 
 

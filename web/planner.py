@@ -12,6 +12,7 @@ import io
 import json
 import logging
 import math
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -207,8 +208,8 @@ def candidates_from(body: Mapping[str, Any], setting: Setting) -> PointSet:
 
 
 def sites_result(body: Mapping[str, Any], setting: Setting, progress: Callable[[str], None] | None = None,
-                 given: PointSet | None = None) -> dict[str, Any]:
-    """The suggested sites as a FeatureCollection (rank order) with the plan's summary."""
+                 given: PointSet | None = None, started: float | None = None) -> dict[str, Any]:
+    """The suggested sites (rank order) with the plan's summary; the time limit counts from `started`."""
     objective = _choice(str(body.get("objective") or "coverage"), "objective", tuple(OBJECTIVES))
     method = _choice(str(body.get("method") or "auto"), "method", tuple(METHODS))
     cands = given if given is not None else candidates_from(body, setting)
@@ -222,9 +223,9 @@ def sites_result(body: Mapping[str, Any], setting: Setting, progress: Callable[[
     if not (d.weight > 0).any():
         raise InvalidQuery("demand: no point has a weight above 0", "demand")
     plan = choose_sites(d.lon, d.lat, d.weight, lon, lat, cands.lon, cands.lat, int(p), objective,
-                        setting.radius_m, method, limit, gap, progress)
+                        setting.radius_m, method, limit, gap, progress, started)
     return {"type": "FeatureCollection", "features": _site_features(plan, cands, d.weight.sum()),
-            "summary": _plan_summary(plan, setting, len(cands), lon.size)}
+            "summary": _plan_summary(plan, setting, len(cands), lon.size, limit)}
 
 
 def _site_features(plan: SitePlan, cands: PointSet, total_weight: float) -> list[dict[str, Any]]:
@@ -248,7 +249,7 @@ def _situation(s: Any) -> dict[str, Any]:
             "weighted_distance_m": _finite(s.weighted_distance), "mean_distance_m": _finite(s.mean_distance_m)}
 
 
-def _plan_summary(plan: SitePlan, setting: Setting, n_candidates: int, n_existing: int) -> dict[str, Any]:
+def _plan_summary(plan: SitePlan, setting: Setting, n_candidates: int, n_existing: int, limit_s: float) -> dict:
     return {
         "objective": plan.objective, "p": plan.p, "radius_m": plan.radius_m, "layers": list(setting.layers),
         "value": _finite(plan.value, 6), "bound": _finite(plan.bound, 6), "gap": plan.gap,
@@ -257,7 +258,7 @@ def _plan_summary(plan: SitePlan, setting: Setting, n_candidates: int, n_existin
                           else "sum of weight x geodesic metres to the nearest station (minimised)"),
         "candidates": n_candidates, "existing_stations": n_existing, "demand_points": len(setting.demand),
         "before": _situation(plan.before), "after": _situation(plan.after), "seconds": round(plan.seconds, 3),
-    }
+        "time_limit_s": limit_s, "time_limited": plan.time_limited, "solver_time_s": _finite(plan.solver_time_s)}
 
 
 # ---- output -------------------------------------------------------------------------------------
@@ -301,8 +302,9 @@ def plan_coverage():
 @bp.post("/api/v1/plan/sites")
 def plan_sites():
     params.reject_unknown(request.args, ("format",))
+    started = time.monotonic()
     body = _json_body(COMMON + SITES_ONLY)
-    return _answer(sites_result(body, parse_setting(body)), "sites")
+    return _answer(sites_result(body, parse_setting(body), started=started), "sites")
 
 
 def register_plan_cli(app: Any) -> None:

@@ -96,7 +96,7 @@ def register_plan_cli(app: Any) -> None:
     def plan_sites_cmd(demand_file, crs, radius_m, layer, open_at, out, p, objective, method, cand_file, grid,
                        spacing_m, time_limit_s) -> None:
         """Choose p new sites (maximal covering or least weighted distance)."""
-        stages = ["existing", "pairs", "greedy", "swap", "mip", "bound", "report"]
+        stages = ["existing", "pairs", "greedy", "swap", "bound", "mip", "report"]
         try:
             setting = setting_of(demand_file, crs, radius_m, layer, open_at)
             body: dict[str, Any] = {"p": p, "objective": objective, "method": method,
@@ -114,6 +114,8 @@ def register_plan_cli(app: Any) -> None:
         s = result["summary"]
         click.echo(f"{s['objective']}: value {s['value']}, bound {s['bound']}, gap {100 * s['gap']:.3f}% "
                    f"({s['method']}, {s['seconds']} s); candidates {s['candidates']}")
+        if s["time_limited"]:
+            click.echo(f"stopped at the time limit ({s['time_limit_s']} s): the best found in the time given")
         click.echo(f"covered share: {_fmt_share(s['before']['covered_share'])} -> {_fmt_share(s['after']['covered_share'])}")
         for f in result["features"]:
             q = f["properties"]

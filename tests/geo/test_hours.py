@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from geo.cn_holidays import OFFICIAL_YEARS, make_up_days
 from geo.hours import (
     SHANGHAI,
     HoursSyntaxError,
@@ -71,6 +72,19 @@ CASES = [
     ("  mo - fr   08:00 - 18:00 ;  su  off ", TUE, "10:00", True),  # whitespace and case tolerant
     ("Mo-Fr 08：00－18：00；Sa 09：00－12：00", SAT, "10:00", True),  # full-width punctuation
     ("Mo-Fr 22:00-26:00", SAT, "01:00", True),  # extended hours past 24:00
+    # a later rule for the day a span starts leaves its tail in the next day alone (opening_hours.js #87)
+    ("Sa 22:00-02:00; Sa off", SUN, "01:00", True),
+    ("Sa 22:00-02:00; Sa off", SAT, "23:00", False),
+    ("Mo-Su 22:00-06:00; Su off", MON + timedelta(days=7), "03:00", True),
+    ("Mo-Su 22:00-06:00; Su off", SUN, "03:00", False),  # Saturday's tail falls into a day a later rule names
+    ("Mo-Su 22:00-06:00; Su off", SUN, "23:00", False),
+    ("Sa 22:00-04:00; Sa 20:00-23:00", SUN, "03:00", True),
+    ("Sa 22:00-04:00; Sa 20:00-23:00", SAT, "23:30", False),
+    # a rule without days names every day and replaces what came before (spec; opening_hours.js #231)
+    ("Mo-Sa 08:00-13:00; 20:00-21:00", MON, "10:00", False),
+    ("Mo-Sa 08:00-13:00; 20:00-21:00", MON, "20:30", True),
+    ("PH off; 08:00-18:00", date(2026, 10, 1), "10:00", True),
+    ("08:00-18:00; PH off", date(2026, 10, 1), "10:00", False),
 ]
 
 
@@ -92,6 +106,62 @@ def test_naive_times_are_shanghai_and_aware_ones_are_converted():
 def test_public_holidays_come_from_the_holidays_package():
     assert is_public_holiday(date(2026, 10, 1)) and is_public_holiday(date(2026, 2, 17))
     assert not is_public_holiday(date(2026, 5, 12))
+
+
+# ---- the State Council's 2026 notice, typed in from it: breaks (放假) and make-up working days (上班)
+BREAKS_2026 = [("01-01", "01-03"), ("02-15", "02-23"), ("04-04", "04-06"), ("05-01", "05-05"),
+               ("06-19", "06-21"), ("09-25", "09-27"), ("10-01", "10-07")]
+MAKE_UP_2026 = {"01-04": "01-02", "02-14": "02-20", "02-28": "02-23", "05-09": "05-05", "09-20": "10-06",
+                "10-10": "10-07"}  # worked -> the day off it pays for
+
+
+def _d(text: str, year: int = 2026) -> date:
+    return date.fromisoformat(f"{year}-{text}")
+
+
+def test_ph_is_every_day_of_the_2026_breaks_weekends_included():
+    expected = set()
+    for first, last in BREAKS_2026:
+        day = _d(first)
+        while day <= _d(last):
+            expected.add(day)
+            day += timedelta(days=1)
+    year = [date(2026, 1, 1) + timedelta(days=k) for k in range(365)]
+    assert {d for d in year if is_public_holiday(d)} == expected
+    for text in ("01-03", "02-15", "02-21", "02-22", "04-04", "05-03", "06-20", "06-21", "09-26", "09-27", "10-04"):
+        assert is_public_holiday(_d(text)) and _d(text).weekday() >= 5  # the weekend days issue 23 found missing
+
+
+def test_make_up_working_days_of_2026_and_the_years_covered():
+    assert make_up_days(2026) == {_d(w): _d(off) for w, off in MAKE_UP_2026.items()}
+    assert not any(is_public_holiday(d) for d in make_up_days(2026))
+    assert OFFICIAL_YEARS.start == 2001 and 2026 in OFFICIAL_YEARS
+    # 2025's Spring Festival: 01-28..02-04 off, 01-26 (Sunday) and 02-08 (Saturday) worked
+    assert all(is_public_holiday(date(2025, 1, 28) + timedelta(days=k)) for k in range(8))
+    assert not is_public_holiday(date(2025, 1, 27)) and not is_public_holiday(date(2025, 2, 5))
+    assert set(make_up_days(2025)) >= {date(2025, 1, 26), date(2025, 2, 8)}
+
+
+RIGHTS_POST = "Mo-Fr 09:00-17:00; Sa 09:00-12:00; PH off"  # rp-110112-0001 in the sample data
+MAKE_UP_CASES = [
+    (RIGHTS_POST, "2026-02-21T10:00", False),  # a Saturday inside the Spring Festival break
+    (RIGHTS_POST, "2026-02-15T10:00", False),
+    (RIGHTS_POST, "2026-02-24T10:00", True),  # back at work
+    (RIGHTS_POST, "2026-02-28T15:00", True),  # Saturday worked for Monday 02-23: Mo rules apply
+    (RIGHTS_POST, "2026-03-07T15:00", False),  # an ordinary Saturday
+    (RIGHTS_POST, "2026-03-07T10:00", True),
+    ("Mo-Fr 09:00-17:00", "2026-01-04T10:00", True),  # Sunday worked for Friday 01-02
+    ("Mo-Fr 09:00-17:00", "2026-01-02T10:00", True),  # a day off is PH, and only `PH` rules see that
+    ("Sa,Su 10:00-16:00", "2026-02-14T11:00", False),  # a worked Saturday is not a weekend day
+    ("Mo 22:00-06:00", "2026-03-01T03:00", True),  # tail of 02-28, worked as a Monday
+    ("Mo 22:00-06:00", "2026-03-08T03:00", False),
+    ("Su 10:00-12:00; Mo 22:00-06:00", "2026-03-01T11:00", True),
+]
+
+
+@pytest.mark.parametrize(("spec", "moment", "expected"), MAKE_UP_CASES, ids=[f"{s}@{m}" for s, m, _ in MAKE_UP_CASES])
+def test_holiday_breaks_and_make_up_working_days(spec, moment, expected):
+    assert parse_hours(spec).is_open(datetime.fromisoformat(moment)) is expected
 
 
 # ---- spans_on, next_open, next_close ---------------------------------------------------------

@@ -133,3 +133,142 @@ def test_grid_spacing_in_metres(kind):
     assert (reach <= 1000.0).all()
     with pytest.raises(GridTooLarge):
         grid_candidates(lon, lat, 10.0, kind, reach_m=5000.0, limit=100)
+
+
+# ---- issue 23: an honest p-median bound, the time limit, the same answer twice ---------------
+def _exact_median(lon, lat, w, clon, clat, p: int, relaxed: bool = False) -> float:
+    """The p-median optimum (or its LP relaxation's) by an independent model (x_ij assignments, y_j
+    sites) solved by HiGHS."""
+    import highspy
+    from pyproj import Geod
+    from scipy import sparse
+
+    n, m = lon.size, clon.size
+    _, _, dist = Geod(ellps="WGS84").inv(np.repeat(lon, m), np.repeat(lat, m), np.tile(clon, n), np.tile(clat, n))
+    x = m + np.arange(n * m)  # column of x_ij = m + i * m + j; columns 0..m-1 are y_j
+    rows = [sparse.csr_matrix((np.ones(n * m), (np.repeat(np.arange(n), m), x)), shape=(n, m + n * m)),  # sum_j x = 1
+            sparse.csr_matrix((np.concatenate([np.ones(n * m), -np.ones(n * m)]),  # x_ij - y_j <= 0
+                               (np.tile(np.arange(n * m), 2), np.concatenate([x, np.tile(np.arange(m), n)]))),
+                              shape=(n * m, m + n * m)),
+            sparse.csr_matrix((np.ones(m), (np.zeros(m, int), np.arange(m))), shape=(1, m + n * m))]  # sum y = p
+    matrix = sparse.vstack(rows).tocsc()
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = m + n * m, matrix.shape[0]
+    lp.col_cost_ = np.concatenate([np.zeros(m), np.repeat(w, m) * dist])
+    lp.col_lower_, lp.col_upper_ = np.zeros(m + n * m), np.ones(m + n * m)
+    lp.row_lower_ = np.concatenate([np.ones(n), np.full(n * m, -highspy.kHighsInf), [float(p)]])
+    lp.row_upper_ = np.concatenate([np.ones(n), np.zeros(n * m), [float(p)]])
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_, lp.a_matrix_.index_ = matrix.indptr.astype(np.int32), matrix.indices.astype(np.int32)
+    lp.a_matrix_.value_ = matrix.data.astype(float)
+    if not relaxed:
+        kinds = highspy.HighsVarType
+        lp.integrality_ = [kinds.kInteger] * m + [kinds.kContinuous] * (n * m)
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("mip_rel_gap", 0.0)
+    h.setOptionValue("threads", 1)  # HiGHS's scheduler is global: the planner's own models use one thread
+    h.passModel(lp)
+    h.run()
+    assert h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    return float(h.getInfo().objective_function_value)
+
+
+def _median_case(seed: int, n: int, m: int):
+    rng = np.random.default_rng(seed)
+    lon, lat = rng.uniform(113.0, 113.5, n), rng.uniform(22.5, 23.0, n)
+    w = rng.integers(1, 50, n).astype(float)
+    return lon, lat, w, rng.uniform(113.0, 113.5, m), rng.uniform(22.5, 23.0, m)
+
+
+@needs_highs
+@pytest.mark.parametrize("method", ["heuristic", "auto"])
+def test_median_bound_is_tight_on_a_known_optimum(method):
+    lon, lat, w, clon, clat = _median_case(23, 150, 40)
+    optimum = _exact_median(lon, lat, w, clon, clat, 6)
+    none = np.zeros(0)
+    plan = choose_sites(lon, lat, w, none, none, clon, clat, p=6, objective="distance", method=method,
+                        time_limit_s=60.0, target_gap=0.0)
+    assert plan.bound <= optimum * (1 + 1e-9)  # a proven bound ...
+    assert plan.gap < 0.01 and plan.gap == pytest.approx((plan.value - plan.bound) / plan.value)  # ... and tight
+    assert plan.proven_optimal is (plan.gap <= sites.OPTIMAL_GAP)
+    assert not plan.time_limited
+    if method == "auto":  # the MIP closes what the Lagrangian bound (here the LP's, 0.4 % below) leaves open
+        assert plan.value == pytest.approx(optimum, rel=1e-9) and plan.proven_optimal
+
+
+@needs_highs
+@pytest.mark.parametrize("before", [None, 0.97])
+def test_lagrangian_bound_reaches_the_lp_bound_whatever_bound_came_before(before):
+    import time
+
+    from geo import plan_median
+
+    lon, lat, w, clon, clat = _median_case(4, 600, 100)
+    lp = _exact_median(lon, lat, w, clon, clat, 8, relaxed=True)  # the Lagrangian dual's best possible value
+    inst = sites._median_instance(w, np.full(lon.size, np.inf), lon, lat, (clon, clat))
+    chosen = plan_median.greedy(inst, 8)
+    start = plan_median.Incumbent(chosen, plan_median.total(inst, chosen), -math.inf if before is None else before * lp)
+    best = plan_median.lagrangian_search(inst, 8, start, time.monotonic() + 600, 0.0)
+    assert lp * (1 - 1e-4) <= best.lower <= lp * (1 + 1e-9)  # a bound from HiGHS (say) must not stall the ascent
+    assert not best.cut
+
+
+def test_the_limit_counts_from_the_start_and_the_answer_says_it_stopped():
+    inst = _instance(5, n=300, m=60)
+    import time
+
+    for objective in ("coverage", "distance"):
+        plan = choose_sites(*inst, p=4, objective=objective, radius_m=2500.0, method="exact", time_limit_s=5.0,
+                            started=time.monotonic() - 5.0)  # the request spent its whole limit before this
+        assert plan.time_limited and plan.solver_time_s is None  # HiGHS was not started with no time left
+        assert len(plan.picks) == 4
+
+
+@needs_highs
+def test_the_solver_gets_what_is_left_of_the_limit():
+    rng = np.random.default_rng(8)
+    lon, lat = rng.uniform(113.0, 113.6, 3000), rng.uniform(22.5, 23.1, 3000)
+    clon, clat = rng.uniform(113.0, 113.6, 400), rng.uniform(22.5, 23.1, 400)
+    none = np.zeros(0)
+    plan = choose_sites(lon, lat, rng.integers(1, 9, 3000).astype(float), none, none, clon, clat, p=12,
+                        objective="coverage", radius_m=1500.0, method="exact", time_limit_s=3.0)
+    assert plan.solver_time_s is not None  # the MIP ran ...
+    assert 0 < plan.solver_time_s <= 3.0 * (1 - sites.REPORT_SHARE)  # ... with what was left, less the report
+    assert plan.time_limited == (plan.status == "Time limit reached")
+
+
+def test_same_request_twice_same_answer():
+    lon, lat, w, clon, clat = _median_case(4, 1200, 150)
+    none = np.zeros(0)
+    runs = [choose_sites(lon, lat, w, none, none, clon, clat, p=8, objective="distance", method="heuristic",
+                         time_limit_s=60.0, target_gap=0.0) for _ in range(2)]
+    assert not runs[0].time_limited and not runs[1].time_limited  # budgets, not the clock, ended the search
+    assert [k.candidate for k in runs[0].picks] == [k.candidate for k in runs[1].picks]
+    assert (runs[0].value, runs[0].bound, runs[0].gap) == (runs[1].value, runs[1].bound, runs[1].gap)
+
+
+@needs_highs
+def test_a_failed_highs_run_claims_no_bound():
+    """HiGHS refuses to run when `threads` differs from the global scheduler another Highs started;
+    its info then still shows a dual bound (of 0 here, above the true minimum -1): not a proof."""
+    import highspy
+    from scipy import sparse
+
+    def one_of_two():
+        return plan_highs.solve_min(np.array([-1.0, -1.0]), sparse.csr_matrix(np.ones((1, 2))), np.array([-np.inf]),
+                                    np.array([1.0]), np.array([True, True]), 5.0)
+
+    highspy.Highs.resetGlobalScheduler(True)
+    try:
+        other = highspy.Highs()
+        other.setOptionValue("output_flag", False)
+        other.setOptionValue("threads", 2)
+        other.addVar(0.0, 1.0)
+        other.changeColIntegrality(0, highspy.HighsVarType.kInteger)
+        other.run()
+        clashed = one_of_two()
+        assert clashed.lower_bound is None and clashed.values is None and not clashed.optimal
+    finally:
+        highspy.Highs.resetGlobalScheduler(True)
+    assert one_of_two().lower_bound == pytest.approx(-1.0, abs=1e-5)

@@ -1,6 +1,7 @@
 """One contract, every store: each case runs against the embedded store and PostGIS alike."""
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 import pytest
@@ -10,6 +11,8 @@ from hypothesis import strategies as st
 from geo.hours import SHANGHAI
 from layers.embedded import EmbeddedStore
 from layers.errors import Conflict, InvalidQuery, StationNotFound
+from layers.model import Station
+from layers.present import hours_summary, station_answer
 from layers.store import NearestQuery
 from tests.stations import ORIGINS, brute_nearest, random_stations
 
@@ -190,3 +193,34 @@ def test_import_is_all_or_nothing(fresh, layers):
     assert (result.inserted, result.updated, result.unchanged) == (40, 1, 4)
     assert fresh.count() == 50
     assert fresh.get(renamed.id) == renamed
+
+
+HOLIDAY_MOMENTS = [  # (Asia/Shanghai moment, open?) for "Mo-Fr 09:00-17:00; Sa 09:00-12:00; PH off"
+    (datetime(2026, 2, 21, 10, 0), False),  # a Saturday inside the 2026 Spring Festival break (issue 23)
+    (datetime(2026, 2, 28, 15, 0), True),  # the Saturday worked for Monday 02-23 (调休): Mo hours
+    (datetime(2026, 3, 7, 10, 0), True),  # an ordinary Saturday morning
+    (datetime(2026, 3, 7, 15, 0), False),
+]
+
+
+@pytest.mark.parametrize(("moment", "expected"), HOLIDAY_MOMENTS, ids=[m.isoformat() for m, _ in HOLIDAY_MOMENTS])
+def test_open_now_follows_the_official_holiday_breaks(fresh, moment, expected):
+    post = Station(id="rp-110112-0001", lon=116.644648, lat=39.908244, name="通州区法律援助中心", layer="rights_post",
+                   hours="Mo-Fr 09:00-17:00; Sa 09:00-12:00; PH off", status="open", source="sample")
+    fresh.put(post)
+    at = moment.replace(tzinfo=SHANGHAI)
+    found = fresh.nearest(NearestQuery(lon=post.lon, lat=post.lat, k=1, open_now=True, at=at))
+    assert [h.station.id for h in found] == ([post.id] if expected else [])
+    hit = fresh.nearest(NearestQuery(lon=post.lon, lat=post.lat, k=1, at=at))[0]
+    assert station_answer(hit.station, at, hit.distance_m)["properties"]["open_now"] is expected
+
+
+def test_next_open_is_rfc3339_even_before_1901():
+    """Asia/Shanghai's offset before 1901 is +08:05:43, which RFC 3339 cannot write (schemathesis found it)."""
+    post = Station(id="rp-1", lon=116.6, lat=39.9, name="x", layer="rights_post", hours="Mo-Fr 09:00-17:00",
+                   status="open", source="test")
+    for moment in (datetime(1394, 4, 4, 6, 59, tzinfo=SHANGHAI), datetime(1, 1, 1, 6, 0, tzinfo=SHANGHAI)):
+        text = hours_summary(post, moment)["next_open"]
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d", text), text
+        assert datetime.fromisoformat(text) == datetime(moment.year, 1 if moment.year == 1 else 4,
+                                                        1 if moment.year == 1 else 4, 9, 0, tzinfo=SHANGHAI)

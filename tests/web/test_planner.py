@@ -80,6 +80,18 @@ def test_sites_happy_path(client):
     assert s["bound"] <= s["value"] + 1e-6
 
 
+@pytest.mark.parametrize("objective", ["coverage", "distance"])
+def test_sites_say_whether_the_time_limit_stopped_them_and_repeat_exactly(client, objective):
+    body = {"demand": "parks", "p": 3, "objective": objective, "time_limit_s": 30, "gap": 0}
+    first, second = (client.post("/api/v1/plan/sites", json=body).get_json() for _ in range(2))
+    s = first["summary"]
+    assert s["time_limit_s"] == 30 and s["time_limited"] is False  # finished by its own budgets ...
+    assert s["solver_time_s"] is None or 0 < s["solver_time_s"] <= 30
+    assert first["features"] == second["features"]  # ... so the same request gets the same answer
+    assert {k: v for k, v in s.items() if k not in ("seconds", "solver_time_s")} == {
+        k: v for k, v in second["summary"].items() if k not in ("seconds", "solver_time_s")}
+
+
 def test_sites_csv_download(client):
     res = client.post("/api/v1/plan/sites?format=csv", json={"demand": "parks", "p": 2})
     assert res.status_code == 200 and res.mimetype == "text/csv"

@@ -115,3 +115,16 @@ def test_planner_messages_exist_in_both_catalogs():
 def test_modules_stay_small():
     for name in ("planner.py", "planner_page.py", "planner_cli.py"):
         assert len((WEB / name).read_text(encoding="utf-8").splitlines()) <= 320, name
+
+
+@pytest.mark.parametrize(("lang", "words"), [("zh", "已到时间上限（10 秒）"), ("en", "Stopped at the time limit (10 s)")])
+def test_page_says_in_words_when_the_time_limit_stopped_the_search(app, client, lang, words):
+    from web import pages
+
+    sites = client.post("/api/v1/plan/sites", json={"demand": "parks", "p": 2}).get_json()
+    assert sites["summary"]["time_limited"] is False
+    with app.test_request_context(f"/planner?lang={lang}"):
+        calm = pages.render("planner.html", sites=sites, coverage=None, parts=None, downloads=[], error=None)[0]
+        sites["summary"].update(time_limited=True, time_limit_s=10.0)
+        cut = pages.render("planner.html", sites=sites, coverage=None, parts=None, downloads=[], error=None)[0]
+    assert words in cut and words not in calm
