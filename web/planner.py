@@ -51,11 +51,8 @@ def _number(body: Mapping[str, Any], name: str, low: float, high: float, default
     raw = body.get(name)
     if raw is None or raw == "":
         return default
-    try:
-        if isinstance(raw, bool):
-            value = math.nan
-        else:  # text (a form field, "５００"): ASCII or full-width digits, as every numeric parameter
-            value = params.to_float(raw) if isinstance(raw, str) else float(raw)
+    try:  # text (a form field, "５００"): ASCII or full-width digits, as every numeric parameter
+        value = math.nan if isinstance(raw, bool) else params.to_float(raw) if isinstance(raw, str) else float(raw)
     except (TypeError, ValueError, OverflowError):
         raise InvalidQuery(f"{name} must be a number", name) from None
     if not math.isfinite(value) or not low <= value <= high:
