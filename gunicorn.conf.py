@@ -93,6 +93,12 @@ def post_worker_init(worker) -> None:
     gc.freeze()
 
 
+def pre_request(worker, req) -> None:
+    """Let the app ask for this connection to close after its answer (web/bodies.py: a refused
+    body too long to drain); gunicorn then says `Connection: close` instead of keep-alive."""
+    req.body.yizhan_close = req.force_close
+
+
 class AccessOnRequest(Logger):
     """gunicorn's logger, whose access line (atoms of every header and environ entry, ~10 % of a
     small request's time) is built only when YIZHAN_GUNICORN_ACCESSLOG asks for it: with a

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import orjson
 
 from geo.crs import CRS_NAMES, convert_many
 from layers.errors import InvalidQuery, YizhanError
@@ -167,7 +168,7 @@ def from_bytes(data: bytes, filename: str = "", crs: str = "wgs84", param: str =
     stripped = text.lstrip()
     if filename.lower().endswith((".geojson", ".json")) or stripped.startswith("{"):
         try:
-            body = json.loads(stripped)
+            body = orjson.loads(stripped)  # strict: no RecursionError, surrogates or 10**400
         except ValueError:
             raise InvalidQuery(f"{param}: the file is not valid JSON", param) from None
         return from_geojson(body, crs, param, limit, weighted)

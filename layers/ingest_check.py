@@ -36,7 +36,7 @@ from layers.model import (
 LOGGER = logging.getLogger(__name__)
 Issue = tuple[int, str, str, str]  # (row, field, code, message)
 FREE_TEXT = ("name", "name_en", "address", "operator", "source")
-_CONTROL = re.compile(r"[\x00-\x1f]")
+_CONTROL = re.compile(r"[\x00-\x1f\ud800-\udfff]")  # and lone surrogates: the model refuses both
 _SEPARATOR = "\ue000"  # joins a column for one regex scan; printable, so it never matches _CONTROL
 _EXCEL_DATE = re.compile(r"^(\d{4})[/.年-](\d{1,2})[/.月-](\d{1,2})日?$")
 
@@ -126,6 +126,7 @@ def check_ids(values: np.ndarray) -> tuple[np.ndarray, list[Issue]]:
         if not isinstance(v, str) or not ID_RE.match(v):
             issues.append((i, "id", "invalid_value",
                            "id: must be 1-64 characters of letters, digits, '_', '.', '~' or '-'"))
+            ids[i] = None  # e.g. a JSON object: the row is rejected; nothing later may trip over it
     return ids, issues
 
 

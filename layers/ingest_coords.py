@@ -137,7 +137,10 @@ def numbers(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             out = None
     elif kinds <= {float, int, np.float64}:  # GeoJSON, GeoPackage: numbers already
         missing = np.zeros(len(values), dtype=bool)
-        out = values.astype(float)
+        try:
+            out = values.astype(float)
+        except OverflowError:  # an integer beyond any double: that cell is invalid, found below
+            out = None
     if out is None:
         missing = np.fromiter((v is None or (isinstance(v, str) and not v.strip()) for v in values), bool,
                               len(values))
@@ -155,7 +158,7 @@ def _slow_numbers(values: np.ndarray) -> np.ndarray:
             continue
         try:
             out[i] = float(v)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             pass
     return out
 

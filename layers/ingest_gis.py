@@ -3,19 +3,22 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from layers.ingest_read import InvalidImportFile, RawTable, map_columns, xy_from_columns
+from layers.model import Z_REFUSED
 
 LOGGER = logging.getLogger(__name__)
 MAX_UNZIPPED_BYTES = 512 * 1024 * 1024  # a zipped Shapefile may not unpack to more than this
 
 
-def read_ogr(path: Path, fmt: str) -> RawTable:
-    """A GeoPackage or Shapefile (a .shp, or a .zip holding one) through pyogrio/GDAL."""
+def read_ogr(path: Path, fmt: str, shown: str | None = None) -> RawTable:
+    """A GeoPackage or Shapefile (a .shp, or a .zip holding one) through pyogrio/GDAL; errors name
+    the file as `shown` (default: its name), never by the path it has on the server."""
     import pyogrio
     import shapely
 
@@ -26,7 +29,8 @@ def read_ogr(path: Path, fmt: str) -> RawTable:
         layer = _station_layer(target) if fmt == "gpkg" else None
         meta, _, geometry, values = pyogrio.raw.read(target, layer=layer, datetime_as_string=True)
     except Exception as exc:  # noqa: BLE001 - GDAL's errors have many classes; each means "cannot read"
-        raise InvalidImportFile(f"the {fmt} file cannot be read: {str(exc)[:200]}", "body") from None
+        why = without_paths(str(exc), path, shown or path.name)
+        raise InvalidImportFile(f"the {fmt} file cannot be read: {why[:200]}", "body") from None
     chosen, ignored = map_columns(list(meta["fields"]))
     index = {name: i for i, name in enumerate(meta["fields"])}
     cells = {name: _plain(values[index[header]]) for name, header in chosen.items()}
@@ -38,7 +42,9 @@ def read_ogr(path: Path, fmt: str) -> RawTable:
     kinds = shapely.get_type_id(points) if n else np.array([], dtype=int)
     problems = {int(i): f"geometry must be a Point, not {shapely.get_type_id(points[i])}"
                 for i in np.flatnonzero((kinds != 0) & (kinds != -1))}
-    ok = kinds == 0
+    with_z = (kinds == 0) & shapely.has_z(points) if n else np.zeros(0, dtype=bool)
+    problems.update({int(i): f"geometry: {Z_REFUSED}" for i in np.flatnonzero(with_z)})
+    ok = (kinds == 0) & ~with_z
     empty = ok & shapely.is_empty(points) if n else ok
     x = np.full(n, None, dtype=object)
     y = np.full(n, None, dtype=object)
@@ -48,6 +54,12 @@ def read_ogr(path: Path, fmt: str) -> RawTable:
         cells.pop(name, None)  # the geometry is the position
     return RawTable(fmt, cells, x, y, np.arange(n), "feature", meta.get("crs"), meta.get("encoding"),
                     ignored, problems)
+
+
+def without_paths(message: str, path: Path, shown: str) -> str:
+    """`message` with every path into the file's folder (/vsizip/ ones too) replaced by `shown`."""
+    folder = re.escape(str(path.parent))
+    return re.sub(rf"(?:/vsi[a-z0-9]+/)*{folder}/[^\s'\":,]*", shown, message)
 
 
 def _station_layer(target: str) -> str | None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import codecs
 import gc
 import io
-import json
 import logging
 import re
 import tempfile
@@ -21,9 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import orjson
 
 from layers.errors import YizhanError
-from layers.model import STATION_FIELDS
+from layers.model import STATION_FIELDS, point_problem
 
 LOGGER = logging.getLogger(__name__)
 FORMATS = ("csv", "geojson", "gpkg", "shp")
@@ -325,7 +325,7 @@ def read_geojson(source: Path | bytes) -> RawTable:
     """A GeoJSON FeatureCollection (or one Feature) of Points as a RawTable; list properties stay lists."""
     try:
         data = source if isinstance(source, bytes) else Path(source).read_bytes()
-        doc = json.loads(data.decode(detect_encoding(data)))
+        doc = orjson.loads(data.decode(detect_encoding(data)))  # strict: no RecursionError, lone surrogates or 10**400
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidImportFile(f"the body is not JSON: {str(exc)[:200]}", "body") from None
     if isinstance(doc, dict) and doc.get("type") == "Feature":
@@ -371,8 +371,12 @@ def _point_of(geometry: Any) -> tuple[Any, Any, str | None]:
         kind = geometry.get("type") if isinstance(geometry, dict) else type(geometry).__name__
         return None, None, f"geometry must be a Point, not {kind}"
     coords = geometry.get("coordinates")
-    if not isinstance(coords, list) or len(coords) not in (2, 3):
-        return None, None, "geometry coordinates must be [lon, lat]"
+    why = point_problem(coords)  # 3-D points are refused, with the reason
+    if why:
+        return (coords[0], coords[1], f"geometry {why}") if isinstance(coords, list) and len(coords) > 2 \
+            else (None, None, f"geometry {why}")
+    if any(isinstance(v, str) for v in coords):  # as for one station: JSON numbers, never text
+        return coords[0], coords[1], "geometry coordinates must be numbers, not text like \"106.7\""
     return coords[0], coords[1], None
 
 
@@ -427,4 +431,4 @@ def read_body(body: bytes, content_type: str | None) -> RawTable:
     with tempfile.TemporaryDirectory(prefix="yizhan-import-") as tmp:
         target = Path(tmp) / ("upload.gpkg" if fmt == "gpkg" else "upload.zip")
         target.write_bytes(body)
-        return read_ogr(target, fmt)
+        return read_ogr(target, fmt, shown="the uploaded file")  # errors never name the temp path

@@ -12,6 +12,10 @@ from geo.hours import HoursSyntaxError, parse_hours
 from layers.errors import InvalidStation
 from layers.layerdefs import Layer
 
+LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")  # only from "\ud800"-style JSON escapes: no store can keep it
+NOT_UNICODE = "contains a lone surrogate code point (not valid Unicode text)"
+Z_REFUSED = "a 3-D point (with a Z value) is refused: Yizhan keeps 2-D points, remove the Z (altitude)"
+
 ACCESS_VALUES = ("open", "staff", "scan_qr", "app_login")
 STATUS_VALUES = ("open", "temporarily_closed", "removed")
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.~-]{0,63}$")
@@ -99,6 +103,8 @@ def _text(props: Mapping[str, Any], key: str, required: bool = False) -> str | N
         raise _fail(key, f"is longer than {TEXT_LIMITS.get(key, 300)} characters")
     if any(ord(ch) < 32 for ch in value):
         raise _fail(key, "contains control characters")
+    if LONE_SURROGATE.search(value):
+        raise _fail(key, NOT_UNICODE)
     return value
 
 
@@ -113,16 +119,20 @@ def _word_list(props: Mapping[str, Any], key: str, max_len: int = 60) -> tuple[s
     words = tuple(dict.fromkeys(v.strip() for v in value if v.strip()))
     if len(words) > 50 or any(len(w) > max_len or any(ord(c) < 32 for c in w) for w in words):
         raise _fail(key, f"at most 50 entries of at most {max_len} characters")
+    if any(LONE_SURROGATE.search(w) for w in words):
+        raise _fail(key, NOT_UNICODE)
     return words
 
 
 def _coordinate(value: Any, key: str, limit: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+    if isinstance(value, str):  # GeoJSON numbers are JSON numbers: "106.7" is refused, not read
+        raise _fail(key, f"must be a number, not text ({value[:20]!r})")
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise _fail(key, "must be a number")
     try:
         number = float(value)
-    except ValueError:
-        raise _fail(key, "must be a number") from None
+    except OverflowError:  # an integer beyond any double (10**400)
+        raise _fail(key, f"must be between -{limit:g} and {limit:g}") from None
     if not math.isfinite(number) or not -limit <= number <= limit:
         raise _fail(key, f"must be between -{limit:g} and {limit:g}")
     return number
@@ -203,6 +213,17 @@ def validate_station(
     )
 
 
+def point_problem(coords: Any) -> str | None:
+    """Why a GeoJSON Point's `coordinates` are not one [lon, lat] pair, or None (the numbers
+    themselves are checked per coordinate). A third value (Z, an altitude) is refused on purpose
+    rather than silently dropped: Yizhan keeps 2-D points."""
+    if not isinstance(coords, list) or len(coords) < 2:
+        return "coordinates must be [lon, lat]"
+    if len(coords) > 2:
+        return f"coordinates must be [lon, lat]; {Z_REFUSED}"
+    return None
+
+
 def station_from_feature(
     feature: Any, layers: Mapping[str, Layer], station_id: str | None = None
 ) -> Station:
@@ -213,8 +234,9 @@ def station_from_feature(
     if not isinstance(geometry, dict) or geometry.get("type") != "Point":
         raise _fail("geometry", "must be a GeoJSON Point")
     coords = geometry.get("coordinates")
-    if not isinstance(coords, list) or len(coords) not in (2, 3):
-        raise _fail("geometry", "coordinates must be [lon, lat]")
+    why = point_problem(coords)
+    if why:
+        raise _fail("geometry", why)
     props = feature.get("properties")
     if not isinstance(props, dict):
         raise _fail("properties", "must be an object")

@@ -11,7 +11,6 @@ import abc
 import hashlib
 import hmac
 import json
-import math
 import os
 import re
 import secrets
@@ -26,6 +25,7 @@ from typing import Any
 
 from geo.hours import SHANGHAI, rfc3339
 from layers.errors import InvalidStation, YizhanError
+from layers.model import LONE_SURROGATE, NOT_UNICODE, point_problem
 
 SAMPLE_PARKS = Path(__file__).resolve().parent.parent / "data" / "sample_parks.geojson"
 PARK_KINDS = ("logistics_park", "construction_site", "service_area", "industrial_park")
@@ -127,12 +127,15 @@ def _text(props: Mapping[str, Any], key: str, required: bool = False) -> str | N
     value = value.strip()
     if len(value) > TEXT_LIMITS[key]:
         raise InvalidPark(f"{key} must be at most {TEXT_LIMITS[key]} characters", key)
+    if LONE_SURROGATE.search(value):
+        raise InvalidPark(f"{key} {NOT_UNICODE}", key)
     return value
 
 
 def _coordinate(value: Any, key: str, limit: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
-            or not -limit <= value <= limit:
+    # the range test alone also refuses NaN and infinities, and compares a huge integer exactly
+    # (math.isfinite would convert 10**400 to a float first and overflow)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not -limit <= value <= limit:
         raise InvalidPark(f"{key} must be a number between {-limit:g} and {limit:g}", key)
     return float(value)
 
@@ -143,8 +146,9 @@ def park_from_feature(feature: Any, slug: str | None = None) -> Park:
         raise InvalidPark("the body must be a GeoJSON Feature", "type")
     geometry = feature.get("geometry")
     coords = geometry.get("coordinates") if isinstance(geometry, Mapping) and geometry.get("type") == "Point" else None
-    if not isinstance(coords, list) or len(coords) not in (2, 3):
-        raise InvalidPark("geometry must be a Point [lon, lat]", "geometry")
+    why = point_problem(coords) if isinstance(coords, list) else "coordinates must be [lon, lat]"
+    if why:
+        raise InvalidPark(f"geometry must be a Point [lon, lat]: {why}", "geometry")
     props = feature.get("properties") or {}
     if not isinstance(props, Mapping):
         raise InvalidPark("properties must be an object", "properties")
@@ -175,6 +179,8 @@ def check_report(station_id: Any, kind: Any, note: Any) -> tuple[str, str, str]:
     note = note.replace("\x00", "").strip()
     if len(note) > NOTE_MAX:
         raise InvalidReport(f"note must be at most {NOTE_MAX} characters", "note")
+    if LONE_SURROGATE.search(note):
+        raise InvalidReport(f"note {NOT_UNICODE}", "note")
     return station_id, kind, note
 
 

@@ -126,11 +126,12 @@ def _feature_in_crs(feature: dict) -> dict:
     source = params.crs(request.args)
     geometry = feature.get("geometry")
     coords = geometry.get("coordinates") if isinstance(geometry, dict) else None  # not a dict: 400 later
-    if source != "wgs84" and isinstance(coords, list) and len(coords) >= 2:
-        try:
-            lon, lat = to_wgs84(float(coords[0]), float(coords[1]), source)
-        except (TypeError, ValueError):
-            raise InvalidStation("geometry: coordinates must be numbers", "geometry") from None
+    # converted only when they are one pair of plain numbers; anything else (text, 3-D, 10**400) is
+    # left as sent, for station_from_feature to refuse with the reason
+    if source != "wgs84" and isinstance(coords, list) and len(coords) == 2 and \
+            all(isinstance(v, float) or (isinstance(v, int) and not isinstance(v, bool) and abs(v) <= 360)
+                for v in coords):
+        lon, lat = to_wgs84(float(coords[0]), float(coords[1]), source)
         feature = {**feature, "geometry": {"type": "Point", "coordinates": [lon, lat]}}
     return feature
 
@@ -164,6 +165,10 @@ def replace_station(station_id: str):
 @require_token("editor")
 def patch_station(station_id: str):
     patch = _feature_in_crs(_json_body())
+    if patch.get("type") not in (None, "Feature"):  # e.g. a FeatureCollection: not a change to one station
+        raise InvalidStation("body must be a GeoJSON Feature (or an object with its properties)", "type")
+    if patch.get("id") not in (None, station_id):  # as PUT: an id elsewhere (or {"a": 1}) is a mistake
+        raise InvalidStation("the body's id differs from the URL's", "id")
     changes = patch.get("properties") or {}
     if not isinstance(changes, dict):  # e.g. a list: 400 naming it, not a 500 from the merge
         raise InvalidStation("properties: must be an object", "properties")

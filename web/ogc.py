@@ -124,9 +124,10 @@ def _whole(name: str, default: int) -> int:
     raw = request.args.get(name)
     if raw is None or raw.strip() == "":
         return default
-    if not _WHOLE.fullmatch(raw.strip()):
+    text = params.ascii_number(raw).strip()  # full-width digits too, as everywhere (web/params.py)
+    if not _WHOLE.fullmatch(text):
         raise InvalidQuery(f"{name} must be a whole number, got {raw[:40]!r}", name)
-    return int(raw.strip())
+    return int(text)
 
 
 def _limit() -> int:

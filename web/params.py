@@ -1,4 +1,11 @@
-"""Parsing query parameters into typed values, or InvalidQuery naming the parameter."""
+"""Parsing query parameters into typed values, or InvalidQuery naming the parameter.
+
+Numbers: ASCII, and on purpose also the full-width forms a phone's Chinese input method types
+(`lat=２６．５７`, `k=５`, `bbox=１０６，２６，…`): `ascii_number` maps full-width digits, signs,
+point, comma and the ideographic space to ASCII (their NFKC forms) for every numeric parameter.
+Digits of other scripts (Arabic-Indic, Devanagari, …), which Python's float() and int() would
+also read, are refused.
+"""
 from __future__ import annotations
 
 import math
@@ -13,7 +20,8 @@ from layers.errors import InvalidQuery
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 ADCODE_RE = re.compile(r"^[1-8][0-9]{5}$")
-_INTEGER_RE = re.compile(r"[+-]?\d{1,12}")
+_INTEGER_RE = re.compile(r"[+-]?[0-9]{1,12}")
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９＋－．，ｅＥ\u3000", "0123456789+-.,eE ")
 _ALWAYS_ALLOWED = frozenset({"lang", "_"})
 
 
@@ -30,6 +38,19 @@ def reject_unknown(args: Mapping[str, str], allowed: Iterable[str]) -> None:
             raise InvalidQuery(f"unknown parameter {name!r}; allowed: {', '.join(sorted(known))}", name)
 
 
+def ascii_number(raw: str) -> str:
+    """`raw` with full-width digits, + - . , e E and the ideographic space as ASCII; the rest unchanged."""
+    return raw.translate(_FULL_WIDTH)
+
+
+def to_float(raw: str) -> float:
+    """A number written in ASCII or full-width characters; ValueError for anything else."""
+    text = ascii_number(raw)
+    if not text.isascii():
+        raise ValueError(raw)
+    return float(text)
+
+
 def number(args: Mapping[str, str], name: str, low: float, high: float, default: float | None = None,
            required: bool = False) -> float | None:
     """A finite float in [low, high]."""
@@ -39,7 +60,7 @@ def number(args: Mapping[str, str], name: str, low: float, high: float, default:
             raise InvalidQuery(f"{name} is required", name)
         return default
     try:
-        value = float(raw)
+        value = to_float(raw)
     except ValueError:
         raise InvalidQuery(f"{name} must be a number, got {raw[:40]!r}", name) from None
     if not math.isfinite(value) or not low <= value <= high:
@@ -52,9 +73,10 @@ def integer(args: Mapping[str, str], name: str, low: int, high: int, default: in
     raw = args.get(name)
     if raw is None or raw.strip() == "":
         return default
-    if not _INTEGER_RE.fullmatch(raw.strip()):
+    text = ascii_number(raw).strip()
+    if not _INTEGER_RE.fullmatch(text):
         raise InvalidQuery(f"{name} must be a whole number, got {raw[:40]!r}", name)
-    value = int(raw)
+    value = int(text)
     if not low <= value <= high:
         raise InvalidQuery(f"{name} must be between {low} and {high}", name)
     return value
@@ -104,11 +126,11 @@ def bbox(args: Mapping[str, str]) -> tuple[float, float, float, float] | None:
     raw = args.get("bbox")
     if raw is None:
         return None
-    parts = raw.split(",")
+    parts = ascii_number(raw).split(",")
     if len(parts) != 4:
         raise InvalidQuery("bbox must be 4 numbers: minlon,minlat,maxlon,maxlat", "bbox")
     try:
-        values = [float(p) for p in parts]
+        values = [to_float(p) for p in parts]
     except ValueError:
         raise InvalidQuery("bbox must be 4 numbers: minlon,minlat,maxlon,maxlat", "bbox") from None
     minlon, minlat, maxlon, maxlat = values
@@ -121,10 +143,10 @@ def bbox(args: Mapping[str, str]) -> tuple[float, float, float, float] | None:
 
 def adcode(args: Mapping[str, str], name: str) -> str | None:
     """A 6-digit county code, or None when absent."""
-    raw = (args.get(name) or "").strip()
+    raw = ascii_number(args.get(name) or "").strip()
     if not raw:
         return None
-    if not ADCODE_RE.match(raw):
+    if not ADCODE_RE.fullmatch(raw):
         raise InvalidQuery(f"{name} must be a 6-digit county code", name)
     return raw
 

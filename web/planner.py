@@ -51,9 +51,9 @@ def _number(body: Mapping[str, Any], name: str, low: float, high: float, default
     raw = body.get(name)
     if raw is None or raw == "":
         return default
-    try:
-        value = float(raw) if not isinstance(raw, bool) else math.nan
-    except (TypeError, ValueError):
+    try:  # text (a form field, "５００"): ASCII or full-width digits, as every numeric parameter
+        value = math.nan if isinstance(raw, bool) else params.to_float(raw) if isinstance(raw, str) else float(raw)
+    except (TypeError, ValueError, OverflowError):
         raise InvalidQuery(f"{name} must be a number", name) from None
     if not math.isfinite(value) or not low <= value <= high:
         raise InvalidQuery(f"{name} must be between {low:g} and {high:g}", name)

@@ -14,7 +14,8 @@ markup) need `style-src-attr 'unsafe-inline'`: CSS in an attribute cannot run sc
 
 Limits: small JSON/form writes (reports, stations, parks) take at most `SMALL_BODY_MAX` bytes
 (config SMALL_BODY_MAX, default 64 KiB) before anything is read; everything else keeps
-MAX_CONTENT_LENGTH (16 MiB). The planner's POST endpoints are expensive: PLAN_LIMIT requests per
+MAX_CONTENT_LENGTH (16 MiB). A body is read whole or refused whole, chunked ones too
+(`web.bodies`). The planner's POST endpoints are expensive: PLAN_LIMIT requests per
 PLAN_WINDOW_S seconds per client and endpoint (default 10 per 60 s, per worker process), with
 the same HMAC-of-address `RateLimiter` as reports. Too large answers 413, too many 429 with
 Retry-After, in the contract's JSON form on the API and as a page elsewhere.
@@ -40,6 +41,7 @@ from flask import Flask, Response, current_app, g, request
 from flask.signals import before_render_template
 
 from layers.parks import RateLimiter, shanghai_date
+from web.bodies import settle, take_whole
 from web.errors import error_response
 from web.tiles import choose_provider
 
@@ -175,10 +177,12 @@ def _has_nul() -> bool:
 
 def _check_limits(state: dict[str, Any]) -> Response | None:
     endpoint = request.endpoint or ""
-    if endpoint in SMALL_WRITES:
-        limit = state["small_max"]
-        request.max_content_length = limit  # also caps chunked bodies without Content-Length
-        if (request.content_length or 0) > limit:
+    small = endpoint in SMALL_WRITES
+    limit = state["small_max"] if small else current_app.config.get("MAX_CONTENT_LENGTH")
+    if limit is not None:
+        if small:
+            request.max_content_length = limit
+        if not take_whole(request.environ, int(limit)):  # chunked bodies too: whole, or refused whole
             return _refuse(413, "too_large", f"the body must be at most {limit} bytes")
     if _has_nul():
         return _refuse(400, "invalid_parameter", "NUL characters are not allowed in a request")
@@ -239,6 +243,7 @@ def init_security(app: Flask) -> None:
         return _check_limits(state)
 
     def finish(response: Response) -> Response:
+        settle(request.environ)  # a refused body: drained, or the connection closed (and said so)
         _add_headers(response, state)
         try:
             _log_line(response, state)
