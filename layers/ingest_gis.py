@@ -50,6 +50,19 @@ def read_ogr(path: Path, fmt: str) -> RawTable:
                     ignored, problems)
 
 
+def feature_count(path: Path, fmt: str) -> int:
+    """Features in a GeoPackage's station layer or a Shapefile (zipped or not), read from its header
+    before any feature is (-1: the driver cannot tell cheaply)."""
+    import pyogrio
+
+    target = _shapefile_in_zip(path) if fmt == "shp" and zipfile.is_zipfile(path) else str(path)
+    try:
+        layer = _station_layer(target) if fmt == "gpkg" else None
+        return int(pyogrio.read_info(target, layer=layer)["features"])
+    except Exception as exc:  # noqa: BLE001 - GDAL's errors have many classes; each means "cannot read"
+        raise InvalidImportFile(f"the {fmt} file cannot be read: {str(exc)[:200]}", "body") from None
+
+
 def _station_layer(target: str) -> str | None:
     """The layer to read from a GeoPackage: `stations` when present, else the first one."""
     import pyogrio
