@@ -4,8 +4,9 @@ DUPLICATE_RADIUS_M geodesic metres (WGS-84 ellipsoid), found without listing eve
 Rows are grouped first by name and exact position (a thousand rows geocoded to one town centre are
 one point here), then those points are searched in one k-d tree whose fourth axis is the name's
 number (points of different names are >= 1 apart there, far beyond the 10 m chord, so they never
-meet). Each point needs only the earliest close point, so the close points are fetched in batches
-of at most BATCH_ENTRIES entries (memory bounded) and a chord short enough to prove the geodesic
+meet). Each point needs only the earliest close point: the close pairs are listed at once only when
+a dual-tree count says they are few, else fetched in batches of at most BATCH_ENTRIES entries
+(memory bounded either way), and a chord short enough to prove the geodesic
 <= 10 m (GEODESIC_M_PER_RADIAN_UPPER) spares the exact geodesic for all but the thin shell near
 10 m. Many rows at one point, or many names at one point, cost O(n log n); only many *distinct*
 positions of one name all within 10 m of each other still cost their pairs in time (not memory).
@@ -48,15 +49,14 @@ def keyed_points(lon: np.ndarray, lat: np.ndarray, codes: np.ndarray) -> np.ndar
 
 def distinct_points(lon: np.ndarray, lat: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(group of each row, first row of each group): rows of one name at one exact position form a
-    group; groups are numbered in the order of their first row."""
-    frame = pd.DataFrame({"c": codes, "x": lon, "y": lat})
-    group = frame.groupby(["c", "x", "y"], sort=False).ngroup().to_numpy()
-    first = np.full(int(group.max()) + 1 if len(group) else 0, len(group), dtype=np.int64)
-    np.minimum.at(first, group, np.arange(len(group)))
-    order = np.argsort(first, kind="stable")  # numbered by first row, whatever order groupby chose
-    rank = np.empty_like(order)
-    rank[order] = np.arange(len(order))
-    return rank[group], first[order]
+    group; groups are numbered in the order of their first row (hashing, no sort)."""
+    if len(lon) == 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    lon_code, lons = pd.factorize(lon)
+    lat_code, lats = pd.factorize(lat)
+    named = pd.factorize(codes.astype(np.int64) * len(lons) + lon_code)[0]  # both < n: no overflow
+    group = pd.factorize(named.astype(np.int64) * len(lats) + lat_code)[0]
+    return group, np.unique(group, return_index=True)[1]
 
 
 def first_twins(lon: np.ndarray, lat: np.ndarray, names: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -82,10 +82,16 @@ def first_twins(lon: np.ndarray, lat: np.ndarray, names: np.ndarray) -> tuple[np
 
 def _earliest_close(lon: np.ndarray, lat: np.ndarray, points: np.ndarray) -> np.ndarray:
     """For each distinct point i (in first-row order), the smallest j <= i whose point has the same
-    name and lies within 10 m geodesic; i itself when there is none."""
+    name and lies within 10 m geodesic; i itself when there is none. The close pairs are listed at
+    once when they are few (counted first by a dual-tree walk, which never lists them), else
+    fetched point by point in batches of at most BATCH_ENTRIES."""
     n = len(points)
     best = np.arange(n)
     tree = cKDTree(points, **_TREE)
+    if (tree.count_neighbors(tree, CHORD_OUT) - n) // 2 <= BATCH_ENTRIES:
+        pairs = tree.query_pairs(CHORD_OUT, output_type="ndarray")
+        _settle(best, pairs.max(axis=1), pairs.min(axis=1), points, lon, lat)
+        return best
     counts = np.asarray(tree.query_ball_point(points, CHORD_OUT, return_length=True))
     crowded = np.flatnonzero(counts > 1)
     start = 0
@@ -99,12 +105,16 @@ def _earliest_close(lon: np.ndarray, lat: np.ndarray, points: np.ndarray) -> np.
 def _improve(best: np.ndarray, owners: np.ndarray, tree: cKDTree, points: np.ndarray, lon: np.ndarray,
              lat: np.ndarray) -> None:
     """best[i] for the points `owners`: the earliest close point, sure ones by chord, the shell by geodesic."""
-    found = tree.query_ball_point(points[owners], CHORD_OUT)
-    lengths = np.fromiter(map(len, found), np.int64, len(found))
-    owner = np.repeat(owners, lengths)
-    other = np.fromiter((j for hits in found for j in hits), np.int64, int(lengths.sum()))
+    found = cKDTree(points[owners], **_TREE).sparse_distance_matrix(tree, CHORD_OUT, output_type="ndarray")
+    owner, other = owners[found["i"]], found["j"].astype(np.int64)  # listed in C: no Python list per point
     keep = other < owner
-    owner, other = owner[keep], other[keep]
+    _settle(best, owner[keep], other[keep], points, lon, lat)
+
+
+def _settle(best: np.ndarray, owner: np.ndarray, other: np.ndarray, points: np.ndarray, lon: np.ndarray,
+            lat: np.ndarray) -> None:
+    """Lower best[i] to j for close candidates (i = owner, j = other < i): sure ones by chord, the
+    shell near 10 m by the exact geodesic."""
     chord = np.linalg.norm(points[owner, :3] - points[other, :3], axis=1)
     sure = chord <= CHORD_IN
     np.minimum.at(best, owner[sure], other[sure])

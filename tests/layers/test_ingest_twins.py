@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import textwrap
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -14,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from geo.distance import destination, geodesic_m
+from layers import ingest_twins
 from layers.ingest_dupes import near_duplicates_in_file
 from layers.ingest_twins import DUPLICATE_RADIUS_M, first_twins
 from tests.conftest import REPO
@@ -54,10 +56,12 @@ def test_first_twins_equal_the_all_pairs_definition(rows):
         lon.append(x), lat.append(y), names.append(name), usable.append(ok)
     lon, lat = np.array(lon, dtype=float), np.array(lat, dtype=float)
     names, usable = np.array(names, dtype=object), np.array(usable, dtype=bool)
-    got = near_duplicates_in_file(lon, lat, names, usable)
     expected = all_pairs_first_twins(lon, lat, names, usable)
-    assert [(b, a) for b, a, _ in got] == [(b, a) for b, a, _ in expected]
-    assert np.allclose([m for *_, m in got], [m for *_, m in expected], atol=1e-6)
+    for batch in (ingest_twins.BATCH_ENTRIES, 2):  # close pairs listed at once, and point by point in batches
+        with mock.patch.object(ingest_twins, "BATCH_ENTRIES", batch):
+            got = near_duplicates_in_file(lon, lat, names, usable)
+        assert [(b, a) for b, a, _ in got] == [(b, a) for b, a, _ in expected]
+        assert np.allclose([m for *_, m in got], [m for *_, m in expected], atol=1e-6)
 
 
 def test_first_twin_is_the_earliest_close_row_not_the_nearest():
