@@ -86,11 +86,16 @@ def read_file_limited(path: Path, fmt: str | None, limits: ImportLimits,
     """A file read as `layers.ingest_read.read_file` does, refused (413) past `limits`; a CSV stream
     is counted as it is read and refused at the first chunk past the bound."""
     path = Path(path)
-    if fmt in (None, "shp", "gpkg") and path.is_file():
+    if path.is_file():
         with open(path, "rb") as handle:
             fmt = fmt or detect_format(path.name, handle.read(64))
         if fmt in ("shp", "gpkg"):
             return _read_gis(path, fmt, limits)
+        if fmt == "csv" and not stream_rows:
+            with gc_paused():
+                table = read_csv(path, nrows=limits.max_rows + 1)
+            limits.check_rows(len(table))
+            return table
     table = read_file(path, fmt, stream_rows)
     if isinstance(table, CsvStream):
         table.parts = _counted_parts(table.parts, limits)  # the stream itself stays what ingest expects
