@@ -62,6 +62,20 @@ def without_paths(message: str, path: Path, shown: str) -> str:
     return re.sub(rf"(?:/vsi[a-z0-9]+/)*{folder}/[^\s'\":,]*", shown, message)
 
 
+def feature_count(path: Path, fmt: str, shown: str | None = None) -> int:
+    """Features in a GeoPackage's station layer or a Shapefile (zipped or not), read from its header
+    before any feature is (-1: the driver cannot tell cheaply)."""
+    import pyogrio
+
+    target = _shapefile_in_zip(path) if fmt == "shp" and zipfile.is_zipfile(path) else str(path)
+    try:
+        layer = _station_layer(target) if fmt == "gpkg" else None
+        return int(pyogrio.read_info(target, layer=layer)["features"])
+    except Exception as exc:  # noqa: BLE001 - GDAL's errors have many classes; each means "cannot read"
+        why = without_paths(str(exc), path, shown or path.name)
+        raise InvalidImportFile(f"the {fmt} file cannot be read: {why[:200]}", "body") from None
+
+
 def _station_layer(target: str) -> str | None:
     """The layer to read from a GeoPackage: `stations` when present, else the first one."""
     import pyogrio

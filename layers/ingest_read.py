@@ -142,13 +142,14 @@ def detect_encoding(source: Path | bytes) -> str:
         return "gb18030"
 
 
-def read_csv(source: Path | bytes) -> RawTable:
-    """A CSV (comma or tab separated; UTF-8 with or without BOM, or GBK/GB18030) as a RawTable."""
+def read_csv(source: Path | bytes, nrows: int | None = None) -> RawTable:
+    """A CSV (comma or tab separated; UTF-8 with or without BOM, or GBK/GB18030) as a RawTable
+    (its first `nrows` rows when given)."""
     import pandas as pd
 
     encoding, sep, raw = _open_csv(source)
     with raw, _csv_errors():
-        frame = pd.read_csv(raw, **_csv_options(encoding, sep))
+        frame = pd.read_csv(raw, **_csv_options(encoding, sep), nrows=nrows)
     return _OfFrames(source, encoding, frame.columns).table(frame, 0)
 
 

@@ -5,6 +5,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from layers.ingest_limits import ImportLimits
 from web.auth import parse_tokens
 
 DEFAULTS: dict[str, Any] = {
@@ -24,6 +25,10 @@ DEFAULTS: dict[str, Any] = {
     "PLAN_LIMIT": 10,  # planner POSTs per client per PLAN_WINDOW_S, per worker (web/security.py)
     "PLAN_WINDOW_S": 60,
     "SMALL_BODY_MAX": 64 * 1024,  # JSON writes (reports, stations, parks); imports keep MAX_CONTENT_LENGTH
+    "IMPORT_MAX_ROWS": 200_000,  # rows of one POST /api/v1/import (layers/ingest_limits.py)
+    "IMPORT_MAX_UNZIPPED_BYTES": 256 * 1024 * 1024,  # what a zipped Shapefile may unpack to, over HTTP
+    "CLI_IMPORT_MAX_ROWS": 5_000_000,  # `flask stations import` (the 1M-row benchmark fits)
+    "CLI_IMPORT_MAX_UNZIPPED_BYTES": 512 * 1024 * 1024,
 }
 
 
@@ -49,8 +54,25 @@ def check_config(config: Mapping[str, Any]) -> dict[str, Any]:
         raise ConfigError("YIZHAN_PROXIES must be the number of reverse proxies in front (0, 1, 2…)") from None
     if not 0 <= proxies <= 5:
         raise ConfigError("YIZHAN_PROXIES must be between 0 and 5")
+    import_limits(config, cli=False), import_limits(config, cli=True)  # fail fast on a bad number
     return {"proxies": proxies, "database_url": url, "read_urls": reads, "data_dir": str(config["DATA_DIR"]), "tokens": tokens,
             "seed": bool(config.get("SEED", True)), "pg_mirror": _flag(config.get("PG_MIRROR", True), "YIZHAN_PG_MIRROR")}
+
+
+def import_limits(config: Mapping[str, Any], cli: bool) -> ImportLimits:
+    """The bounds of one import over HTTP (or from the CLI: `cli`), from YIZHAN_[CLI_]IMPORT_MAX_*."""
+    prefix = "CLI_IMPORT_" if cli else "IMPORT_"
+    values = []
+    for name in ("MAX_ROWS", "MAX_UNZIPPED_BYTES"):
+        key = prefix + name
+        try:
+            value = int(config.get(key, DEFAULTS[key]))
+        except (TypeError, ValueError):
+            raise ConfigError(f"YIZHAN_{key} must be a whole number") from None
+        if value < 1:
+            raise ConfigError(f"YIZHAN_{key} must be at least 1")
+        values.append(value)
+    return ImportLimits(*values, f"YIZHAN_{prefix}MAX_ROWS", f"YIZHAN_{prefix}MAX_UNZIPPED_BYTES")
 
 
 def _flag(value: Any, name: str) -> bool:

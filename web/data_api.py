@@ -4,7 +4,8 @@ The import body is CSV, GeoJSON, a GeoPackage or a zipped Shapefile, up to MAX_C
 (16 MiB): binary formats are recognised by their first bytes (`SQLite format 3`, `PK`), text by
 the Content-Type (`text/csv`, `application/json`, `application/geo+json`) or, without one, by a
 leading `{`. All or nothing: any rejected row answers 400 `import_rejected` with the full report
-and nothing is written.
+and nothing is written. Past YIZHAN_IMPORT_MAX_ROWS rows (or a zip unpacking past
+YIZHAN_IMPORT_MAX_UNZIPPED_BYTES) it answers 413 `too_large` before the rows are checked.
 """
 from __future__ import annotations
 
@@ -33,10 +34,11 @@ from layers.ingest_export import (
     geojson_chunks,
     write_gpkg,
 )
-from layers.ingest_read import read_body
+from layers.ingest_limits import read_body_limited
 from layers.store import StationStore
 from web import params
 from web.auth import current_actor, require_token
+from web.config import import_limits
 
 bp = Blueprint("data_api", __name__, url_prefix="/api/v1")
 IMPORT_PARAMS = ("crs", "dry_run", "layer", "force_crs", "allow_duplicates")
@@ -59,7 +61,7 @@ def import_stations():
     body = request.get_data(cache=False)  # beyond MAX_CONTENT_LENGTH: 413
     if not body.strip():
         raise InvalidQuery("the body is empty: send CSV, GeoJSON, a GeoPackage or a zipped Shapefile", "body")
-    table = read_body(body, request.content_type)
+    table = read_body_limited(body, request.content_type, import_limits(current_app.config, cli=False))
     report = import_table(table, store(), crs=args.get("crs"), layer=layer[0] if layer else None,
                           actor=current_actor(), **options)
     if not report.ok:

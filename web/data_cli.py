@@ -19,7 +19,9 @@ from layers.ingest_export import (
     geojson_chunks,
     write_gpkg,
 )
-from layers.ingest_read import FORMATS, read_file
+from layers.ingest_limits import read_file_limited
+from layers.ingest_read import FORMATS
+from web.config import import_limits
 
 
 class _Progress:
@@ -88,7 +90,7 @@ def register_data_cli(app: Flask) -> None:
         progress = _Progress()
         try:
             click.echo(f"reading {file}", err=True)
-            table = read_file(file, fmt)
+            table = read_file_limited(file, fmt, import_limits(current_app.config, cli=True))
             report = import_table(table, current_app.extensions["yizhan.store"], crs=crs, layer=layer,
                                   dry_run=dry_run, actor=f"cli:{getpass.getuser()}", force_crs=force_crs,
                                   allow_duplicates=allow_duplicates, progress=progress)

@@ -3,7 +3,7 @@
 `POST /api/v1/plan/coverage`, `POST /api/v1/plan/sites` (JSON in, GeoJSON out, `?format=csv` for a
 file). The `/planner` page lives in `web.planner_page` (same blueprint), the `flask plan …` commands
 in `web.planner_cli`. Thin: parse, call `geo.coverage` / `geo.sites`, render. Existing stations are
-the chosen layers' stations with status `open` (and, with `open_at`, whose hours say open then).
+the chosen layers' open stations (open at `open_at` if given) near the demand (`layers.plan_stations`).
 """
 from __future__ import annotations
 
@@ -28,7 +28,8 @@ from layers import demand as demand_io
 from layers.demand import MAX_CANDIDATES, PointSet, TooLarge
 from layers.errors import InvalidQuery
 from layers.model import Station
-from layers.store import NearestQuery, StationStore, attribute_match, is_open_at
+from layers.plan_stations import stations_near_demand
+from layers.store import StationStore
 from web import params
 
 LOGGER = logging.getLogger(__name__)
@@ -129,10 +130,10 @@ def parse_setting(body: Mapping[str, Any], demand: PointSet | None = None) -> Se
 
 
 def existing_stations(setting: Setting) -> list[Station]:
-    """Stations that count as serving: chosen layers and services, status open, open at `open_at` if given."""
-    query = NearestQuery(lon=0.0, lat=0.0, layers=setting.layers, services=setting.services)
-    return [s for s in store().iter_all() if s.status == "open" and attribute_match(s, query)
-            and (setting.open_at is None or is_open_at(s, setting.open_at) is True)]
+    """Serving stations near the demand, from the store's index (`layers.plan_stations`): never all of them."""
+    d = setting.demand
+    return stations_near_demand(store(), d.lon, d.lat, setting.radius_m, setting.layers, setting.services,
+                                setting.open_at)
 
 
 def _coords(stations: list[Station]) -> tuple[np.ndarray, np.ndarray]:

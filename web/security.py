@@ -15,8 +15,9 @@ markup) need `style-src-attr 'unsafe-inline'`: CSS in an attribute cannot run sc
 Limits: small JSON/form writes (reports, stations, parks) take at most `SMALL_BODY_MAX` bytes
 (config SMALL_BODY_MAX, default 64 KiB) before anything is read; everything else keeps
 MAX_CONTENT_LENGTH (16 MiB). A body is read whole or refused whole, chunked ones too
-(`web.bodies`). The planner's POST endpoints are expensive: PLAN_LIMIT requests per
-PLAN_WINDOW_S seconds per client and endpoint (default 10 per 60 s, per worker process), with
+(`web.bodies`). The planner's POST endpoints and its page (which runs coverage and a site plan on
+GET too) are expensive: PLAN_LIMIT requests per PLAN_WINDOW_S seconds per client and endpoint
+(default 10 per 60 s, per worker process), with
 the same HMAC-of-address `RateLimiter` as reports. Too large answers 413, too many 429 with
 Retry-After, in the contract's JSON form on the API and as a page elsewhere.
 
@@ -186,7 +187,7 @@ def _check_limits(state: dict[str, Any]) -> Response | None:
             return _refuse(413, "too_large", f"the body must be at most {limit} bytes")
     if _has_nul():
         return _refuse(400, "invalid_parameter", "NUL characters are not allowed in a request")
-    if endpoint in RATE_LIMITED and request.method == "POST":
+    if endpoint in RATE_LIMITED and (request.method == "POST" or endpoint == "planner.planner_page"):
         wait = state["limiters"][endpoint].hit(request.remote_addr or "unknown")
         if wait:
             seconds = int(wait) + 1
