@@ -100,6 +100,10 @@ class DeferredStore(StationStore):
         except StoreUnavailable as exc:
             return {"ok": False, "kind": self.kind, "error": exc.message}
 
+    def revision(self) -> str | None:
+        return self._inner().revision()
+
     def close(self) -> None:
+        self.run_close_hooks()
         if self._store is not None:
             self._store.close()

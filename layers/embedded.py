@@ -474,7 +474,15 @@ class EmbeddedStore(StationStore):
             self._checkpoint.join()
             self._checkpoint = None
 
+    def revision(self) -> str | None:
+        with self._lock:
+            try:
+                return f"e{self._current_rev()}"
+            except sqlite3.Error as exc:
+                raise StoreUnavailable(f"embedded store unreadable: {exc}") from exc
+
     def close(self) -> None:
+        self.run_close_hooks()
         self.join_checkpoint()
         with self._lock:
             self._db.close()

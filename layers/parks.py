@@ -8,25 +8,22 @@ kind and an optional note (plain text, at most 500 characters; escaping is the p
 from __future__ import annotations
 
 import abc
-import hashlib
-import hmac
 import json
-import os
+import logging
 import re
-import secrets
-import threading
-import time
-from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from geo.hours import SHANGHAI, rfc3339
+from layers.counters import HitCounters, RateLimiter  # noqa: F401  (RateLimiter: its old home)
 from layers.errors import InvalidStation, YizhanError
 from layers.model import LONE_SURROGATE, NOT_UNICODE, point_problem
+from layers.scans import ScanBuffer  # noqa: F401  (its old home)
 
+LOGGER = logging.getLogger(__name__)
 SAMPLE_PARKS = Path(__file__).resolve().parent.parent / "data" / "sample_parks.geojson"
 PARK_KINDS = ("logistics_park", "construction_site", "service_area", "industrial_park")
 REPORT_KINDS = ("locked", "wrong_info", "missing_facility", "other")
@@ -209,48 +206,24 @@ def travel_minutes(distance_m: float) -> tuple[int, int]:
     return max(1, round(walk)), max(1, round(drive))
 
 
-class RateLimiter:
-    """At most `limit` events per `window_s` seconds per client, in memory only.
-
-    Clients are keyed by an HMAC-SHA256 of their address under a random secret that is replaced
-    every Asia/Shanghai day (all buckets are dropped with it), so no raw address is kept and
-    yesterday's keys cannot be linked to today's. Each process has its own secret and buckets.
-    """
-
-    def __init__(self, limit: int, window_s: float) -> None:
-        self.limit, self.window_s = limit, window_s
-        self._lock = threading.Lock()
-        self._day: date | None = None
-        self._secret = b""
-        self._buckets: dict[str, deque[float]] = {}
-
-    def _key(self, address: str) -> str:
-        today = shanghai_date()
-        if today != self._day:
-            self._day, self._secret, self._buckets = today, secrets.token_bytes(32), {}
-        return hmac.new(self._secret, address.encode("utf-8", "replace"), hashlib.sha256).hexdigest()[:32]
-
-    def hit(self, address: str, now: float | None = None) -> float:
-        """Count one event; 0 when allowed, else the seconds to wait before the next one is."""
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            key = self._key(address)  # first: it may start a new day (new secret, empty buckets)
-            bucket = self._buckets.setdefault(key, deque())
-            while bucket and bucket[0] <= now - self.window_s:
-                bucket.popleft()
-            if len(bucket) >= self.limit:
-                return max(1.0, bucket[0] + self.window_s - now)
-            bucket.append(now)
-            if len(self._buckets) > 50_000:  # a flood of addresses: forget the idle ones
-                self._buckets = {k: v for k, v in self._buckets.items() if v and v[-1] > now - self.window_s}
-            return 0.0
-
-
 # ---- the contract --------------------------------------------------------------------------
 class ParkStore(abc.ABC):
     """Parks, daily scan counts and reports, kept in the same backend as the stations."""
 
     kind = "abstract"
+    counters: HitCounters | None = None  # the shared hit counters in the same database
+
+    def on_close(self, hook: Callable[[], None]) -> None:
+        """Run `hook` first when the store closes (the scan buffer's last flush)."""
+        self.__dict__.setdefault("_close_hooks", []).append(hook)
+
+    def run_close_hooks(self) -> None:
+        """Run (once) what `on_close` registered; a failing hook is logged, the others still run."""
+        for hook in self.__dict__.pop("_close_hooks", []):
+            try:
+                hook()
+            except Exception:
+                LOGGER.exception("a close hook of the park store failed")
 
     @abc.abstractmethod
     def list_parks(self) -> list[Park]:
@@ -321,72 +294,3 @@ class ParkStore(abc.ABC):
         """Station ids with at least LOCKED_THRESHOLD open `locked` reports in the last LOCKED_WINDOW."""
         since = (now or utc_now()) - LOCKED_WINDOW
         return {sid for sid, n in self.locked_counts(since).items() if n >= LOCKED_THRESHOLD}
-
-
-class ScanBuffer:
-    """Scan counts gathered in memory and written in one transaction every `flush_s` seconds.
-
-    A landing page must not wait for a database write: at a shift change hundreds of drivers
-    scan the same poster within a minute, and one upsert per scan on one row serialises them.
-    Counts are flushed by a daemon thread, before every read of the counts in this process
-    (`flush()`), and at exit; a crash loses at most `flush_s` seconds of counts — they are a
-    demand signal, not money. When the database is down the counts stay pending (at most
-    `max_keys` park-days) and land with the next flush that succeeds.
-    """
-
-    def __init__(self, parks: ParkStore, flush_s: float = 5.0, max_keys: int = 10_000) -> None:
-        self._parks = parks
-        self._flush_s = flush_s
-        self._max_keys = max_keys
-        self._pending: dict[tuple[str, date], int] = {}
-        self._lock = threading.Lock()
-        self._flush_lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-        self._pid = 0
-
-    def add(self, slug: str, day: date) -> None:
-        """Count one scan (never blocks on the database)."""
-        with self._lock:
-            key = (slug, day)
-            if key in self._pending or len(self._pending) < self._max_keys:
-                self._pending[key] = self._pending.get(key, 0) + 1
-        self._ensure_thread()
-
-    def pending(self) -> int:
-        """Scans counted but not yet written."""
-        with self._lock:
-            return sum(self._pending.values())
-
-    def flush(self) -> None:
-        """Write the pending counts now; on a store error they stay pending and the error is raised."""
-        with self._flush_lock:
-            with self._lock:
-                batch, self._pending = self._pending, {}
-            if not batch:
-                return
-            try:
-                self._parks.add_scans(batch)
-            except BaseException:
-                with self._lock:
-                    for key, n in batch.items():
-                        self._pending[key] = self._pending.get(key, 0) + n
-                raise
-
-    def _ensure_thread(self) -> None:
-        # started lazily and again after a fork (gunicorn forks workers after the app is made)
-        if self._thread is not None and self._pid == os.getpid() and self._thread.is_alive():
-            return
-        with self._lock:
-            if self._thread is not None and self._pid == os.getpid() and self._thread.is_alive():
-                return
-            self._pid = os.getpid()
-            self._thread = threading.Thread(target=self._run, name="yizhan-scan-flush", daemon=True)
-            self._thread.start()
-
-    def _run(self) -> None:
-        while True:
-            time.sleep(self._flush_s)
-            try:
-                self.flush()
-            except YizhanError:
-                continue  # database down: keep the counts, try again next round

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from layers.counters_postgis import PostgisCounters
 from layers.errors import StoreUnavailable
 from layers.parks import Park, ParkNotFound, ParkStore, Report, ReportNotFound
 from layers.pg_pool import Pool, describe, run
@@ -60,6 +61,7 @@ class PostgisParkStore(ParkStore):
         self._pool = Pool(url, pool_size)
         self._ready = False
         self._ready_lock = threading.Lock()
+        self.counters = PostgisCounters(self._write)
 
     def _ensure(self) -> None:
         if self._ready:
@@ -189,4 +191,5 @@ class PostgisParkStore(ParkStore):
         return {"ok": True, "kind": self.kind, "parks": int(parks)}
 
     def close(self) -> None:
+        self.run_close_hooks()
         self._pool.close()

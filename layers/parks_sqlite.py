@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from layers.counters_sqlite import SqliteCounters
 from layers.errors import StoreUnavailable
 from layers.parks import Park, ParkNotFound, ParkStore, Report, ReportNotFound
 from layers.sqlite_file import open_sqlite
@@ -61,6 +62,7 @@ class SqliteParkStore(ParkStore):
         self._db = open_sqlite(self.path, SCHEMA, "park store")
         self._writable = WriteHealth(self.path.parent)
         self._lock = threading.RLock()
+        self.counters = SqliteCounters(self.path)
 
     # ---- plumbing ---------------------------------------------------------------------
     def _read(self, sql: str, args: tuple = ()) -> list[tuple]:
@@ -198,5 +200,7 @@ class SqliteParkStore(ParkStore):
         return {"ok": True, "kind": self.kind, "parks": parks}
 
     def close(self) -> None:
+        self.run_close_hooks()
+        self.counters.close()
         with self._lock:
             self._db.close()

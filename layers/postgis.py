@@ -639,7 +639,19 @@ class PostgisStore(StationStore):
         except (psycopg2.DataError, psycopg2.IntegrityError) as exc:
             raise InvalidStation(f"the database refused a station: {first_line(exc)}") from exc
 
+    def revision(self) -> str | None:
+        """The audit sequence (every write of the store), the row count and the newest updated_at
+        (writes made around the store, as by psql)."""
+        def probe(cur):
+            cur.execute("SELECT (SELECT last_value FROM pg_sequences WHERE sequencename = 'station_audit_seq_seq'), "
+                        "count(*), max(updated_at) FROM stations")
+            return cur.fetchone()
+
+        seq, n, newest = run(self._primary, probe)
+        return f"p{seq}-{n}-{newest.timestamp() if newest else 0}"
+
     def close(self) -> None:
+        self.run_close_hooks()
         if getattr(self, "_mirror", None) is not None:
             self._mirror.close()
         for pool in (self._primary, *self._replicas):

@@ -8,6 +8,7 @@ function (`geo.distance.geodesic_many_m`), so their answers agree id for id and 
 from __future__ import annotations
 
 import abc
+import logging
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,6 +22,7 @@ from layers.model import Station
 if TYPE_CHECKING:
     from layers.bulk import BulkLoad
 
+LOGGER = logging.getLogger(__name__)
 MAX_K = 100
 MAX_LIMIT = 1000
 DISTANCE_RESOLUTION_M = 0.001
@@ -189,4 +191,20 @@ class StationStore(abc.ABC):
 
     @abc.abstractmethod
     def close(self) -> None:
-        """Release files, connections and threads."""
+        """Release files, connections and threads (first running what `on_close` registered)."""
+
+    def revision(self) -> str | None:
+        """A text that changes with every committed change of the stations; None: unknown (do not cache)."""
+        return None
+
+    def on_close(self, hook: Callable[[], None]) -> None:
+        """Run `hook` first when the store closes (the app's last scan-count flush)."""
+        self.__dict__.setdefault("_close_hooks", []).append(hook)
+
+    def run_close_hooks(self) -> None:
+        """Run (once) what `on_close` registered; a failing hook is logged, the others still run."""
+        for hook in self.__dict__.pop("_close_hooks", []):
+            try:
+                hook()
+            except Exception:
+                LOGGER.exception("a close hook of the station store failed")

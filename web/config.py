@@ -22,8 +22,10 @@ DEFAULTS: dict[str, Any] = {
     "PROXIES": 0,
     "REPORT_LIMIT": 5,
     "REPORT_WINDOW_S": 600,
-    "PLAN_LIMIT": 10,  # planner POSTs per client per PLAN_WINDOW_S, per worker (web/security.py)
+    "PLAN_LIMIT": 10,  # planner POSTs per client per PLAN_WINDOW_S, shared by all workers (web/security.py)
     "PLAN_WINDOW_S": 60,
+    "EXPORT_LIMIT": 10,  # public exports per client per EXPORT_WINDOW_S (web/security.py)
+    "EXPORT_WINDOW_S": 600,
     "SMALL_BODY_MAX": 64 * 1024,  # JSON writes (reports, stations, parks); imports keep MAX_CONTENT_LENGTH
     "IMPORT_MAX_ROWS": 200_000,  # rows of one POST /api/v1/import (layers/ingest_limits.py)
     "IMPORT_MAX_UNZIPPED_BYTES": 256 * 1024 * 1024,  # what a zipped Shapefile may unpack to, over HTTP

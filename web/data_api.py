@@ -6,6 +6,9 @@ the Content-Type (`text/csv`, `application/json`, `application/geo+json`) or, wi
 leading `{`. All or nothing: any rejected row answers 400 `import_rejected` with the full report
 and nothing is written. Past YIZHAN_IMPORT_MAX_ROWS rows (or a zip unpacking past
 YIZHAN_IMPORT_MAX_UNZIPPED_BYTES) it answers 413 `too_large` before the rows are checked.
+
+Exports are public: built once per store revision and sent from a file (`web.export_cache`), and
+rate-limited per client (EXPORT_LIMIT per EXPORT_WINDOW_S, `web.security`).
 """
 from __future__ import annotations
 
@@ -39,6 +42,7 @@ from layers.store import StationStore
 from web import params
 from web.auth import current_actor, require_token
 from web.config import import_limits
+from web.export_cache import ExportCache
 
 bp = Blueprint("data_api", __name__, url_prefix="/api/v1")
 IMPORT_PARAMS = ("crs", "dry_run", "layer", "force_crs", "allow_duplicates")
@@ -79,8 +83,12 @@ def export_stations():
     if fmt not in EXPORT_FORMATS:
         raise InvalidQuery(f"format must be one of {', '.join(EXPORT_FORMATS)}", "format")
     layers = params.word_list(args, "layer", store().layers, "layer")
-    stations = exported(store(), layers, params.flag(args, "include_removed"))
+    removed = params.flag(args, "include_removed")
     name = f"yizhan-stations{'-' + '-'.join(layers) if layers else ''}.{fmt}"
+    revision = store().revision()
+    if revision is not None:
+        return _cached_export(revision, fmt, tuple(layers), removed, name)
+    stations = exported(store(), layers, removed)
     if fmt == "gpkg":
         return _gpkg_response(stations, name)
     first = next(stations, None)  # a store that is down answers 503 here, before the headers go out
@@ -107,3 +115,29 @@ def _gpkg_response(stations, name: str) -> Response:
         raise
     response.call_on_close(lambda: shutil.rmtree(folder, ignore_errors=True))
     return response
+
+
+def export_cache() -> ExportCache:
+    """The export files of this app's data directory (made on first use)."""
+    cache = current_app.extensions.get("yizhan.exports")
+    if cache is None:
+        cache = current_app.extensions["yizhan.exports"] = ExportCache(current_app.config["DATA_DIR"])
+    return cache
+
+
+def _cached_export(revision: str, fmt: str, layers: tuple[str, ...], removed: bool, name: str) -> Response:
+    """The export at the store's revision, built once and then sent from its file (see web.export_cache)."""
+    cache = export_cache()
+    for attempt in (1, 2):
+        path = cache.get(revision, fmt, layers, removed, lambda: exported(store(), layers, removed))
+        try:
+            response = send_file(path, mimetype=MEDIA_TYPES[fmt], as_attachment=True, download_name=name,
+                                 max_age=0, etag=path.stem, conditional=True)
+        except FileNotFoundError:  # pruned by another worker between the two steps: build again
+            if attempt == 2:
+                raise
+            continue
+        response.headers["Content-Type"] = MEDIA_TYPES[fmt]
+        response.headers["Cache-Control"] = "no-cache"
+        return response
+    raise AssertionError("unreachable")

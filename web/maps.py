@@ -104,7 +104,8 @@ class PlainLayerControl(folium.LayerControl):
 
 
 class StationMarker(MacroElement):
-    """A numbered round pin in the layer's colour; popup HTML goes in as a JSON string, never as code."""
+    """A numbered round pin in the layer's colour; popup HTML (already escaped) goes in as a JSON string,
+    never as code; `tooltip` is plain text (escaped here)."""
 
     _template = Template(
         """
@@ -130,7 +131,8 @@ class StationMarker(MacroElement):
         self._name = "StationMarker"
         self.location = [round(lat, 7), round(lon, 7)]
         self.station_id, self.title, self.icon = station_id, title, dict(icon)
-        self.popup, self.tooltip, self.z_index = popup, tooltip, z_index
+        # Leaflet shows a tooltip as HTML: the text (a station's name) is escaped here, once for every caller
+        self.popup, self.tooltip, self.z_index = popup, str(escape(tooltip)) if tooltip else None, z_index
 
 
 def pin_icon(colour: str, label: str | int = "", size: int = 36) -> dict:

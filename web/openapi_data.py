@@ -102,7 +102,8 @@ def _import_path(layer_ids: list[str]) -> dict:
 
 def _export_path(layer_ids: list[str]) -> dict:
     return {"get": {
-        "summary": "every station (not removed, unless asked) in WGS-84, as a file a GIS or Excel opens",
+        "summary": "every station (not removed, unless asked) in WGS-84, as a file a GIS or Excel opens; "
+                   "built once per store revision, rate-limited per client",
         "parameters": [
             _param("format", {"type": "string", "enum": list(EXPORT_FORMATS), "default": "geojson"},
                    "geojson (RFC 7946), csv (UTF-8 with BOM, lists joined by ';'), gpkg (EPSG:4326, layer "
@@ -119,7 +120,8 @@ def _export_path(layer_ids: list[str]) -> dict:
                                                                        "$ref": "#/components/schemas/Station"}}}}},
                 "text/csv": {"schema": {"type": "string"}},
                 "application/geopackage+sqlite3": {"schema": {"type": "string", "format": "binary"}}}},
-            "400": _ERROR, "503": _ERROR}}}
+            "304": {"description": "unchanged since the ETag sent in If-None-Match (one ETag per store revision)"},
+            "400": _ERROR, "429": _ERROR, "503": _ERROR}}}
 
 
 def data_paths(layer_ids: list[str] | None = None) -> dict:

@@ -161,7 +161,7 @@ def _report_paths() -> dict:
         "/api/v1/reports": {
             "post": {"summary": "one-tap report from the public; rate-limited per client",
                      "requestBody": _body(new),
-                     "responses": {"201": _json(ref("Report"), "recorded"), **errors(404, 413, 429, 503)}},
+                     "responses": {"201": _json(ref("Report"), "recorded"), **errors(403, 404, 413, 429, 503)}},
             "get": {"summary": "reports, newest first (editor token)", "security": _EDITOR,
                     "parameters": [
                         _param("status", {"type": "string", "enum": [*REPORT_STATUSES, "all"], "default": "open"},

@@ -5,22 +5,24 @@ gzipped. It answers `Cache-Control: public, max-age=60` with an ETag, so a repea
 minute costs nothing and after that a 304; because it needs no other file, the copy the browser
 keeps (HTTP and back/forward cache, or "save page") stays fully readable when the network drops.
 
-Every landing adds one to the park's count for the day (Asia/Shanghai); nothing about the
-reader is stored. Reports are rate-limited per client in memory (see `layers.parks.RateLimiter`).
+A scan is a landing through the QR code's own URL (`?s=qr`) by a browser (`looks_like_browser`),
+counted once per client (address and user agent) per park per hour, across every worker (see
+`layers.scans`); nothing about the reader is stored. Reports are rate-limited per client in the
+store's database (see `layers.counters.RateLimiter`). QR codes and posters print only
+YIZHAN_PUBLIC_URL (`web.public_url`).
 """
 from __future__ import annotations
 
-import atexit
 import gzip
 import hashlib
 import io
 import logging
+import re
 import threading
 import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import click
 import segno
@@ -35,6 +37,7 @@ from flask import (
 )
 from markupsafe import Markup
 
+from layers.counters import RateLimiter
 from layers.errors import YizhanError
 from layers.gazetteer import default_gazetteer
 from layers.parks import (
@@ -42,8 +45,6 @@ from layers.parks import (
     SAMPLE_PARKS,
     Park,
     ParkStore,
-    RateLimiter,
-    ScanBuffer,
     check_report,
     read_geojson_parks,
     shanghai_date,
@@ -51,10 +52,12 @@ from layers.parks import (
     utc_now,
 )
 from layers.present import station_answer
+from layers.scans import ScanBuffer
 from layers.store import NearestQuery, StationStore
 from web import i18n, params
 from web.config import check_config
 from web.pages import error_page, link, render, station_card
+from web.public_url import HOW_TO, link_url, printable_url, qr_url
 
 LOGGER = logging.getLogger(__name__)
 bp = Blueprint("parks", __name__, template_folder="templates")
@@ -65,7 +68,7 @@ POSTER_STATIONS = 3
 PAGE_MAX_AGE_S = 60
 QR_MAX_AGE_S = 86400
 DEFAULT_REPORT_LIMIT = 5       # reports per client ...
-DEFAULT_REPORT_WINDOW_S = 600  # ... per 10 minutes, per worker process
+DEFAULT_REPORT_WINDOW_S = 600  # ... per 10 minutes, shared by every worker
 DEFAULT_SCAN_FLUSH_S = 5.0     # scan counts are written at most this late (see ScanBuffer)
 
 
@@ -102,12 +105,13 @@ def init_parks(app: Flask) -> ParkStore:
     app.extensions[EXTENSION] = parks
     buffer = ScanBuffer(parks, float(app.config.get("SCAN_FLUSH_S", DEFAULT_SCAN_FLUSH_S)))
     app.extensions["yizhan.scans"] = buffer
-    atexit.register(_flush_quietly, buffer)
+    parks.on_close(buffer.close)  # closing either store (an app's end, a test's) writes what is pending
+    app.extensions["yizhan.store"].on_close(buffer.close)
     app.extensions["yizhan.pages"] = PageCache()
     app.after_request(_note_writes)
     app.extensions["yizhan.report_limiter"] = RateLimiter(
         int(app.config.get("REPORT_LIMIT", DEFAULT_REPORT_LIMIT)),
-        float(app.config.get("REPORT_WINDOW_S", DEFAULT_REPORT_WINDOW_S)))
+        float(app.config.get("REPORT_WINDOW_S", DEFAULT_REPORT_WINDOW_S)), parks.counters, "report")
     from web import parks_api  # its routes use this module's helpers
 
     app.register_blueprint(bp)
@@ -135,13 +139,6 @@ def scan_totals(since: date | None = None) -> dict[str, int]:
     """Scans per park slug since `since` (Asia/Shanghai date), for the planner's demand weights."""
     scan_buffer().flush()
     return park_store().scan_totals(since)
-
-
-def _flush_quietly(buffer: ScanBuffer) -> None:
-    try:
-        buffer.flush()
-    except YizhanError:  # at exit with the database gone: nothing left to do but say so
-        LOGGER.warning("%d scan counts could not be written at exit", buffer.pending())
 
 
 class PageCache:
@@ -251,21 +248,24 @@ def _gzipped(digest: str, data: bytes) -> bytes:
     return found
 
 
-def public_url(slug: str) -> str:
-    """The absolute URL a QR code encodes: YIZHAN_PUBLIC_URL + /p/<slug>, else this request's host."""
-    base = (current_app.config.get("PUBLIC_URL") or "").strip().rstrip("/")
-    if base:
-        return f"{base}/p/{quote(slug)}"
-    return url_for("parks.landing", slug=slug, _external=True)
-
-
 def qr_code(slug: str) -> segno.QRCode:
-    """The park's QR code: its absolute landing URL, error correction M (or better if it fits)."""
-    return segno.make(public_url(slug), error="m", boost_error=True, micro=False)
+    """The park's QR code: its public landing URL with the scan marker, error correction M (or better if it fits)."""
+    return segno.make(qr_url(slug), error="m", boost_error=True, micro=False)
+
+
+_NOT_BROWSER = re.compile(r"bot|spider|crawl|slurp|curl|wget|python|httpx|aiohttp|go-http|java/|okhttp|libwww|"
+                          r"scrapy|headless|phantom|wrk|apachebench|httpie|postman|insomnia|monitor|preview|fetch",
+                          re.IGNORECASE)
+
+
+def looks_like_browser(user_agent: str | None) -> bool:
+    """A person's browser (WeChat's and Alipay's in-app ones too: all say Mozilla/), not a tool or a bot."""
+    ua = (user_agent or "").strip()
+    return ua.startswith("Mozilla/") and not _NOT_BROWSER.search(ua)
 
 
 def _park_links(slug: str) -> list[dict[str, str]]:
-    return [{"rel": "alternate", "type": "text/html", "href": public_url(slug)},
+    return [{"rel": "alternate", "type": "text/html", "href": link_url(slug)},
             {"rel": "qr", "type": "image/svg+xml", "href": url_for("parks.qr_svg", slug=slug, _external=True)}]
 
 
@@ -322,8 +322,10 @@ def landing(slug: str):
         page = _render_landing(park_store().get_park(slug), args, at)
         cache.put(key, minute, page)
     park_slug, data, headers = page
-    if request.method == "GET" and "reported" not in args:
-        scan_buffer().add(park_slug, shanghai_date())
+    if request.method == "GET" and args.get("s") == "qr" and "reported" not in args \
+            and looks_like_browser(request.user_agent.string):
+        client = f"{request.remote_addr or '-'} {request.user_agent.string[:300]}"
+        scan_buffer().add(park_slug, shanghai_date(), client)
     return _cached(data, "text/html", PAGE_MAX_AGE_S, dict(headers))
 
 
@@ -346,7 +348,7 @@ def _render_landing(park: Park, args: dict[str, str], at: datetime) -> tuple[str
 def qr_svg(slug: str):
     park_store().get_park(slug)
     out = io.BytesIO()
-    qr_code(slug).save(out, kind="svg", scale=8, border=4, xmldecl=False, title=public_url(slug))
+    qr_code(slug).save(out, kind="svg", scale=8, border=4, xmldecl=False, title=printable_url(slug))
     return _cached(out.getvalue(), "image/svg+xml", QR_MAX_AGE_S)
 
 
@@ -366,7 +368,7 @@ def poster(slug: str):
     cards = [station_card(station_answer(h.station, at, h.distance_m, h.nav), i + 1, at) for i, h in enumerate(hits)]
     svg = Markup(qr_code(slug).svg_inline(scale=1, border=4, omitsize=True))
     body, _status, headers = render("poster.html", park=park, title=_park_title(park), county=_county(park),
-                                   cards=cards, qr_svg=svg, url=public_url(slug))
+                                   cards=cards, qr_svg=svg, url=printable_url(slug))
     return _cached(body.encode("utf-8"), "text/html", PAGE_MAX_AGE_S, headers)
 
 
@@ -415,7 +417,9 @@ def register_park_cli(app: Flask) -> None:
         """Write <slug>-poster.html (A4, self-contained) and <slug>-qr.png for every park into OUT."""
         base = (public_url or current_app.config.get("PUBLIC_URL") or "").rstrip("/")
         if not base:
-            raise click.UsageError("set YIZHAN_PUBLIC_URL or --public-url: the QR codes must point somewhere public")
+            raise click.UsageError(f"the QR codes must point somewhere public: {HOW_TO}, or pass --public-url "
+                                   "https://…  (二维码必须指向公开网址：请设置环境变量 YIZHAN_PUBLIC_URL，"
+                                   "例如 YIZHAN_PUBLIC_URL=https://yizhan.example.cn，或加 --public-url)")
         current_app.config["PUBLIC_URL"] = base
         out.mkdir(parents=True, exist_ok=True)
         client = current_app.test_client()

@@ -17,9 +17,11 @@ Limits: small JSON/form writes (reports, stations, parks) take at most `SMALL_BO
 MAX_CONTENT_LENGTH (16 MiB). A body is read whole or refused whole, chunked ones too
 (`web.bodies`). The planner's POST endpoints and its page (which runs coverage and a site plan on
 GET too) are expensive: PLAN_LIMIT requests per PLAN_WINDOW_S seconds per client and endpoint
-(default 10 per 60 s, per worker process), with
-the same HMAC-of-address `RateLimiter` as reports. Too large answers 413, too many 429 with
-Retry-After, in the contract's JSON form on the API and as a page elsewhere.
+(default 10 per 60 s); public exports EXPORT_LIMIT per EXPORT_WINDOW_S (default 10 per 10 min).
+The counts are shared by every worker and machine (`layers.counters.RateLimiter` on the store's
+database, keyed by an HMAC of the address). Too large answers 413, too many 429 with
+Retry-After, in the contract's JSON form on the API and as a page elsewhere. Writes a browser
+makes for another site answer 403 (`web.origin_check`).
 
 Logging: logger `yizhan.access`, one INFO line per request: method, path (no query string: it
 holds people's positions), status, milliseconds, bytes, and an 8-hex HMAC of the client address
@@ -41,9 +43,11 @@ from typing import Any
 from flask import Flask, Response, current_app, g, request
 from flask.signals import before_render_template
 
-from layers.parks import RateLimiter, shanghai_date
+from layers.counters import RateLimiter
+from layers.parks import shanghai_date
 from web.bodies import settle, take_whole
 from web.errors import error_response
+from web.origin_check import cross_site_write
 from web.tiles import choose_provider
 
 LOGGER = logging.getLogger(__name__)
@@ -58,6 +62,9 @@ SMALL_WRITES = frozenset({
 RATE_LIMITED = frozenset({"planner.plan_coverage", "planner.plan_sites", "planner.planner_page"})
 DEFAULT_PLAN_LIMIT = 10
 DEFAULT_PLAN_WINDOW_S = 60.0
+EXPORT = "data_api.export_stations"
+DEFAULT_EXPORT_LIMIT = 10     # public exports per client ...
+DEFAULT_EXPORT_WINDOW_S = 600  # ... per 10 minutes (a cached export is cheap; a rebuild is not)
 PERMISSIONS_POLICY = ("geolocation=(self), camera=(), microphone=(), payment=(), usb=(), "
                       "interest-cohort=()")
 _INLINE = re.compile(r"<(script|style)\b([^>]*)>(.*?)</\1\s*>", re.DOTALL | re.IGNORECASE)
@@ -187,11 +194,16 @@ def _check_limits(state: dict[str, Any]) -> Response | None:
             return _refuse(413, "too_large", f"the body must be at most {limit} bytes")
     if _has_nul():
         return _refuse(400, "invalid_parameter", "NUL characters are not allowed in a request")
-    if endpoint in RATE_LIMITED and (request.method == "POST" or endpoint == "planner.planner_page"):
+    if cross_site_write():
+        return _refuse(403, "cross_origin", "writes from pages of other sites are not accepted")
+    limited = (endpoint in RATE_LIMITED and (request.method == "POST" or endpoint == "planner.planner_page")) \
+        or (endpoint == EXPORT and request.method == "GET")
+    if limited:
         wait = state["limiters"][endpoint].hit(request.remote_addr or "unknown")
         if wait:
             seconds = int(wait) + 1
-            return _refuse(429, "rate_limited", f"too many planning requests; try again in {seconds} s",
+            what = "exports" if endpoint == EXPORT else "planning requests"
+            return _refuse(429, "rate_limited", f"too many {what}; try again in {seconds} s",
                            {"Retry-After": str(seconds)})
     return None
 
@@ -229,12 +241,20 @@ def init_security(app: Flask) -> None:
     img_hosts = choose_provider(app.config).hosts()
     limit = int(app.config.get("PLAN_LIMIT", DEFAULT_PLAN_LIMIT))
     window = float(app.config.get("PLAN_WINDOW_S", DEFAULT_PLAN_WINDOW_S))
+
+    def shared():  # the counters in the store's database (the park store), when it is there
+        parks = app.extensions.get("yizhan.parks")
+        return getattr(parks, "counters", None)
+
     state: dict[str, Any] = {
         "img_hosts": img_hosts,
         "base_policy": _policy(img_hosts, (), ()),
         "template_styles": _template_style_hashes(app),
         "small_max": int(app.config.get("SMALL_BODY_MAX", SMALL_BODY_MAX)),
-        "limiters": {endpoint: RateLimiter(limit, window) for endpoint in RATE_LIMITED},
+        "limiters": {**{endpoint: RateLimiter(limit, window, shared, endpoint) for endpoint in RATE_LIMITED},
+                     EXPORT: RateLimiter(int(app.config.get("EXPORT_LIMIT", DEFAULT_EXPORT_LIMIT)),
+                                         float(app.config.get("EXPORT_WINDOW_S", DEFAULT_EXPORT_WINDOW_S)),
+                                         shared, EXPORT)},
         "client_tag": _ClientTag(),
     }
     app.extensions[EXTENSION] = state

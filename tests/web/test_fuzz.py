@@ -76,7 +76,7 @@ BODY = st.one_of(JSON, st.dictionaries(st.sampled_from(FIELDS), JSON, max_size=5
 @pytest.fixture(scope="module", params=["embedded", "postgis"])
 def fuzz_app(request, tmp_path_factory):
     config = {"DATA_DIR": str(tmp_path_factory.mktemp("fuzz")), "TOKENS": TOKENS, "TESTING": True,
-              "REPORT_LIMIT": 100_000, "PLAN_LIMIT": 100_000}
+              "REPORT_LIMIT": 100_000, "PLAN_LIMIT": 100_000, "EXPORT_LIMIT": 100_000}
     if request.param == "postgis":
         config["DATABASE_URL"] = request.getfixturevalue("postgis_module_url")
     app = create_app(config)

@@ -8,8 +8,8 @@ import pytest
 
 from geo.hours import SHANGHAI
 from layers.errors import YizhanError
-from layers.parks import ScanBuffer
 from layers.parks_sqlite import SqliteParkStore
+from layers.scans import ScanBuffer
 from tests.web.conftest import EDITOR_TOKEN
 from tests.web.test_parks import AT, SLUG, close, make_parks_app
 
@@ -122,9 +122,10 @@ def test_cached_landings_still_count_scans(tmp_path):
     app = make_parks_app(tmp_path)
     c = app.test_client()
     try:
-        for _ in range(5):
-            assert c.get(f"/p/{SLUG}").status_code == 200
-        c.get(f"/p/{SLUG}?reported=1")  # the page after a report is not a new landing
+        for i in range(5):  # five phones scanning the poster; the page is made once and still counted
+            assert c.get(f"/p/{SLUG}?s=qr", environ_base={"REMOTE_ADDR": f"203.0.113.{i}"},
+                         headers={"User-Agent": "Mozilla/5.0 (iPhone) Mobile/15E148 MicroMessenger/8.0"}).status_code == 200
+        c.get(f"/p/{SLUG}?s=qr&reported=1")  # the page after a report is not a new landing
         stats = c.get(f"/api/v1/parks/{SLUG}/stats").get_json()
         assert stats["total"] == 5
     finally:

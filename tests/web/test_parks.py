@@ -5,6 +5,7 @@ import gzip
 import re
 import shutil
 import subprocess
+import tempfile
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -140,8 +141,8 @@ def test_postgis_schema_is_versioned_and_idempotent(postgis_url):
         store.close()
     conn = psycopg2.connect(postgis_url)
     with conn, conn.cursor() as cur:
-        cur.execute("SELECT version FROM park_schema_migrations")
-        assert cur.fetchall() == [("0001",)]
+        cur.execute("SELECT version FROM park_schema_migrations ORDER BY version")
+        assert cur.fetchall() == [("0001",), ("0002",)]
     conn.close()
 
 
@@ -254,29 +255,94 @@ def test_landing_in_english_and_unknown_park(pc):
     assert missing.status_code == 404 and "没有找到这个园区" in missing.get_data(as_text=True)
 
 
-def test_landings_are_counted_per_shanghai_day_without_personal_data(tmp_path):
-    app = make_parks_app(tmp_path)
-    c = app.test_client()
-    try:
-        for _ in range(3):
-            c.get("/p/guiyang-shawen", environ_base={"REMOTE_ADDR": "203.0.113.77"},
-                  headers={"User-Agent": "MicroMessenger-TestAgent", "Cookie": "x=secret-cookie"})
-        c.get("/p/guiyang-shawen/qr.svg")  # not a landing
-        today = datetime.now(SHANGHAI).date().isoformat()
-        stats = c.get("/api/v1/parks/guiyang-shawen/stats").get_json()
-        assert stats == {"slug": "guiyang-shawen", "days": [{"date": today, "scans": 3}], "total": 3}
-        assert c.get(f"/api/v1/parks/guiyang-shawen/stats?since={today}").get_json()["total"] == 3
-        assert c.get("/api/v1/parks/guiyang-shawen/stats?since=tomorrow").status_code == 400
-        with app.app_context():
-            from web.parks import scan_totals
+BROWSER = "Mozilla/5.0 (Linux; Android 14; V2302A) AppleWebKit/537.36 (KHTML, like Gecko) MicroMessenger/8.0.47"
+TOOLS = ["curl/8.5.0", "Wget/1.21.4", "python-requests/2.32.3", "", "Mozilla/5.0 (compatible; Googlebot/2.1)",
+         "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/120.0 Safari/537.36"]
 
-            assert scan_totals() == {"guiyang-shawen": 3}
-        app.extensions["yizhan.parks"].close()
+
+@pytest.fixture(params=["sqlite", "postgis"])
+def two_workers(request, tmp_path):
+    """Two apps on one database (two gunicorn workers), no public URL set."""
+    config = {"DATABASE_URL": request.getfixturevalue("postgis_url")} if request.param == "postgis" else {}
+    apps = [make_parks_app(tmp_path, **config), make_parks_app(tmp_path, SEED=False, **config)]
+    yield apps
+    for app in apps:
+        close(app)
+
+
+def qr_path(client, slug: str) -> str:
+    """The path inside the park's QR code, decoded from the PNG by zbarimg."""
+    tool = zbarimg()
+    png = client.get(f"/p/{slug}/qr.png").data
+    with tempfile.NamedTemporaryFile(suffix=".png") as f:
+        f.write(png)
+        f.flush()
+        url = subprocess.run([tool, "--raw", "-q", f.name], capture_output=True, text=True, timeout=30,
+                             check=True).stdout.strip()
+    assert url == f"http://localhost/p/{slug}?s=qr"  # the loopback development default (no public URL)
+    return url.removeprefix("http://localhost")
+
+
+def test_scans_count_once_per_client_per_hour_only_from_the_qr(two_workers, tmp_path):
+    a, b = (app.test_client() for app in two_workers)
+    path = qr_path(a, "guiyang-shawen")
+
+    def scan(client, ip="203.0.113.77", ua=BROWSER, url=path):
+        response = client.get(url, environ_base={"REMOTE_ADDR": ip},
+                              headers={"User-Agent": ua, "Cookie": "x=secret-cookie"})
+        assert response.status_code == 200
+
+    for client in (a, b, a, b):  # one phone, four loads through two workers: one scan
+        scan(client)
+    scan(b, ip="203.0.113.78")  # another phone
+    scan(a, ua=BROWSER.replace("V2302A", "PJZ110"))  # another phone behind the same address
+    for client in (a, b):
+        scan(client, url="/p/guiyang-shawen")  # the page without the QR's marker: not a scan
+        scan(client, ip="203.0.113.90", url="/p/guiyang-shawen?s=qr&reported=1")  # after a report
+        for ua in TOOLS:
+            scan(client, ip="198.51.100.9", ua=ua)
+    a.get("/p/guiyang-shawen/qr.svg")  # not a landing
+    today = datetime.now(SHANGHAI).date().isoformat()
+    with two_workers[1].app_context():  # the other worker's counts, written (its thread would, within 5 s)
+        from web.parks import scan_buffer
+
+        scan_buffer().flush()
+    stats = a.get("/api/v1/parks/guiyang-shawen/stats").get_json()
+    assert stats == {"slug": "guiyang-shawen", "days": [{"date": today, "scans": 3}], "total": 3}
+    assert a.get(f"/api/v1/parks/guiyang-shawen/stats?since={today}").get_json()["total"] == 3
+    assert a.get("/api/v1/parks/guiyang-shawen/stats?since=tomorrow").status_code == 400
+    with two_workers[0].app_context():
+        from web.parks import scan_totals
+
+        assert scan_totals() == {"guiyang-shawen": 3}
+    if two_workers[0].extensions["yizhan.parks"].kind == "embedded":
+        for app in two_workers:
+            app.extensions["yizhan.parks"].close()
         raw = b"".join(p.read_bytes() for p in tmp_path.glob("parks.sqlite3*"))
         for secret in (b"203.0.113.77", b"MicroMessenger", b"secret-cookie"):
             assert secret not in raw
+
+
+def test_a_scan_counts_again_after_its_hour(tmp_path):
+    from layers.parks_sqlite import SqliteParkStore
+    from layers.scans import ScanBuffer
+
+    store = SqliteParkStore(str(tmp_path))
+    buffer = ScanBuffer(store, flush_s=3600, once_s=3600)
+    try:
+        day, t0 = date(2026, 12, 4), 1_796_000_000.0
+        for at in (t0, t0 + 10, t0 + 3599):  # within the hour, flushed or not in between
+            buffer.add("gate", day, "203.0.113.77 phone", at=at)
+            buffer.flush()
+        buffer.add("gate", day, "203.0.113.77 other phone", at=t0 + 20)
+        buffer.flush()
+        assert store.scan_totals() == {"gate": 2}
+        for at in (t0 + 3600, t0 + 3700):  # the next hour: once more
+            buffer.add("gate", day, "203.0.113.77 phone", at=at)
+            buffer.flush()
+        assert store.scan_totals() == {"gate": 3}
     finally:
-        app.extensions["yizhan.store"].close()
+        store.close()
 
 
 # ---- QR codes and posters --------------------------------------------------------------------
@@ -294,20 +360,44 @@ def test_qr_png_decodes_to_the_public_url(pc, tmp_path):
     path = tmp_path / "qr.png"
     path.write_bytes(response.data)
     out = subprocess.run([tool, "--raw", "-q", str(path)], capture_output=True, text=True, timeout=30, check=True)
-    assert out.stdout.strip() == f"{PUBLIC}/p/{SLUG}"
+    assert out.stdout.strip() == f"{PUBLIC}/p/{SLUG}?s=qr"
 
 
-def test_qr_uses_the_request_host_without_public_url(tmp_path):
-    import segno  # noqa: F401  (the encoder under test)
+@pytest.mark.parametrize("what", ["qr.png", "qr.svg", "poster"])
+def test_without_public_url_nothing_prints_the_request_host(tmp_path, what):
+    app = make_parks_app(tmp_path)
+    c = app.test_client()
+    try:
+        for base, client_ip in (("http://evil.example", "203.0.113.5"), ("http://192.0.2.5:8080", "127.0.0.1"),
+                                ("http://localhost:5000", "203.0.113.5")):
+            response = c.get(f"/p/{SLUG}/{what}", base_url=base, environ_base={"REMOTE_ADDR": client_ip})
+            html = response.get_data(as_text=True)
+            assert response.status_code == 503 and response.mimetype == "text/html", (base, client_ip)
+            assert "YIZHAN_PUBLIC_URL=https://" in html and "不能打印海报和二维码" in html
+            assert "evil.example" not in html and "192.0.2.5" not in html
+        en = c.get(f"/p/{SLUG}/{what}?lang=en", base_url="http://evil.example",
+                   environ_base={"REMOTE_ADDR": "203.0.113.5"}).get_data(as_text=True)
+        assert "set the environment variable YIZHAN_PUBLIC_URL" in en
+        # local development: a loopback host asked from the machine itself
+        local = c.get(f"/p/{SLUG}/{what}", base_url="http://127.0.0.1:5000")
+        assert local.status_code == 200
+        if what == "qr.png":
+            path = tmp_path / "local.png"
+            path.write_bytes(local.data)
+            out = subprocess.run([zbarimg(), "--raw", "-q", str(path)], capture_output=True, text=True,
+                                 timeout=30, check=True)
+            assert out.stdout.strip() == f"http://127.0.0.1:5000/p/{SLUG}?s=qr"
+    finally:
+        close(app)
 
-    tool = zbarimg()
+
+def test_cli_without_public_url_says_how_to_set_it(tmp_path, monkeypatch):
+    monkeypatch.delenv("YIZHAN_PUBLIC_URL", raising=False)
     app = make_parks_app(tmp_path)
     try:
-        response = app.test_client().get(f"/p/{SLUG}/qr.png", base_url="http://192.0.2.5:8080")
-        (tmp_path / "q.png").write_bytes(response.data)
-        out = subprocess.run([tool, "--raw", "-q", str(tmp_path / "q.png")], capture_output=True, text=True,
-                             timeout=30, check=True)
-        assert out.stdout.strip() == f"http://192.0.2.5:8080/p/{SLUG}"
+        result = app.test_cli_runner().invoke(args=["parks", "posters", "--out", str(tmp_path / "out")])
+        assert result.exit_code == 2 and "YIZHAN_PUBLIC_URL=https://" in result.output
+        assert "请设置环境变量 YIZHAN_PUBLIC_URL" in result.output and not (tmp_path / "out").exists()
     finally:
         close(app)
 
@@ -345,6 +435,6 @@ def test_cli_writes_every_poster_and_qr(papp, tmp_path):
     assert "https://qr.example.cn/p/" + SLUG in (tmp_path / "out" / f"{SLUG}-poster.html").read_text("utf-8")
     out = subprocess.run([tool, "--raw", "-q", str(tmp_path / "out" / f"{SLUG}-qr.png")], capture_output=True,
                          text=True, timeout=30, check=True)
-    assert out.stdout.strip() == f"https://qr.example.cn/p/{SLUG}"
+    assert out.stdout.strip() == f"https://qr.example.cn/p/{SLUG}?s=qr"
     papp.config["PUBLIC_URL"] = PUBLIC
 

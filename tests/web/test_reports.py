@@ -154,3 +154,55 @@ def test_no_raw_ip_reaches_the_database(rapp):
     text = database_text(rapp)
     assert "没有热水".encode() in text  # the dump does see what was stored
     assert IP.encode() not in text
+
+
+# ---- cross-site form posts (issue 15.10) -----------------------------------------------------
+CROSS_SITE = [{"Origin": "https://evil.example"}, {"Origin": "null"}, {"Origin": "http://localhost.evil.example"},
+              {"Referer": "https://evil.example/page.html"}, {"Sec-Fetch-Site": "cross-site"},
+              {"Origin": "https://evil.example", "Referer": "http://localhost/p/x"}]
+SAME_SITE = [{}, {"Origin": "http://localhost"}, {"Referer": f"http://localhost/p/{SLUG}?s=qr"},
+             {"Origin": "http://localhost", "Sec-Fetch-Site": "same-origin"}]
+
+
+def _open_reports(app):
+    return app.extensions["yizhan.parks"].list_reports()
+
+
+@pytest.mark.parametrize("headers", CROSS_SITE)
+def test_cross_site_report_posts_are_refused(rapp, headers):
+    c = rapp.test_client()
+    sid = some_station(rapp).id
+    for path, data in ((f"/p/{SLUG}/report", {"station_id": sid, "kind": "locked"}),
+                       (f"/station/{sid}/report", {"kind": "other", "note": "x"})):
+        answer = c.post(path, data=data, headers=headers, environ_base={"REMOTE_ADDR": IP})
+        html = answer.get_data(as_text=True)
+        assert answer.status_code == 403 and answer.mimetype == "text/html", (path, headers)
+        assert "不是从驿站自己的页面发出的" in html and "没有收下" in html
+    api = c.post("/api/v1/reports", json={"station_id": sid, "kind": "other"}, headers=headers)
+    assert api.status_code == 403 and api.get_json()["error"]["code"] == "cross_origin"
+    english = c.post(f"/p/{SLUG}/report?lang=en", data={"station_id": sid, "kind": "locked"}, headers=headers)
+    assert english.status_code == 403 and "not sent from a page of this site" in english.get_data(as_text=True)
+    assert _open_reports(rapp) == []
+
+
+@pytest.mark.parametrize("headers", SAME_SITE)
+def test_same_site_posts_and_posts_without_origin_still_work(rapp, headers):
+    c = rapp.test_client()
+    sid = some_station(rapp).id
+    answer = c.post(f"/p/{SLUG}/report", data={"station_id": sid, "kind": "locked"}, headers=headers)
+    assert answer.status_code == 303, answer.get_data(as_text=True)[:300]
+    assert len(_open_reports(rapp)) == 1
+
+
+def test_origin_of_the_public_url_is_own_behind_a_proxy(rapp):
+    rapp.config["PUBLIC_URL"] = "https://yizhan.example.cn/"
+    c = rapp.test_client()
+    sid = some_station(rapp).id
+    ok = c.post(f"/p/{SLUG}/report", data={"station_id": sid, "kind": "locked"},
+                headers={"Origin": "https://yizhan.example.cn"}, base_url="http://10.0.0.5:8000")
+    assert ok.status_code == 303
+    # an editor's API client (a token) is no browser acting for another site
+    station = some_station(rapp)
+    patched = c.patch(f"/api/v1/stations/{station.id}", json={"properties": {"operator": "某工会"}},
+                      headers={**editor(), "Origin": "https://tools.example.org"})
+    assert patched.status_code == 200

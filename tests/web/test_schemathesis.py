@@ -94,7 +94,8 @@ def serving(app) -> Iterator[str]:
 @pytest.fixture(scope="module", params=["embedded", "postgis"])
 def live_url(request, tmp_path_factory) -> Iterator[tuple[str, str]]:
     config = {"DATA_DIR": str(tmp_path_factory.mktemp("schemathesis")), "TOKENS": TOKENS, "TILES": "none",
-              "REPORT_LIMIT": 1_000_000, "PLAN_LIMIT": 1_000_000}
+              "REPORT_LIMIT": 1_000_000, "PLAN_LIMIT": 1_000_000,
+              "EXPORT_LIMIT": 1_000_000}
     if request.param == "postgis":
         config["DATABASE_URL"] = request.getfixturevalue("postgis_module_url")
     app = create_app(config)
