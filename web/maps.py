@@ -9,6 +9,7 @@ a JSON string instead. Positions are converted to the tile provider's CRS for di
 """
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -115,7 +116,8 @@ class StationMarker(MacroElement):
                 stationId: {{ this.station_id|tojson }}, zIndexOffset: {{ this.z_index|tojson }}
             }).addTo({{ this._parent.get_name() }});
             {%- if this.popup %}
-            {{ this.get_name() }}.bindPopup({{ this.popup|tojson }}, {maxWidth: 300});
+            {{ this.get_name() }}.bindPopup({{ this.popup|tojson }}, {maxWidth: 280,
+                autoPanPaddingTopLeft: [64, 64], autoPanPaddingBottomRight: [64, 24]});
             {%- endif %}
             {%- if this.tooltip %}
             {{ this.get_name() }}.bindTooltip({{ this.tooltip|tojson }}, {direction: "top", offset: [0, -18]});
@@ -133,17 +135,20 @@ class StationMarker(MacroElement):
         self.popup, self.tooltip, self.z_index = popup, tooltip, z_index
 
 
-def pin_icon(colour: str, label: str | int = "", size: int = 36) -> dict:
-    """A Leaflet divIcon spec: a round pin in `colour` with a short label (list number)."""
-    html = f'<span class="yz-pin-dot" style="background:{safe_colour(colour)}">{escape(str(label))}</span>'
+def pin_icon(colour: str, label: str | int = "", size: int = 36, shape: str = "") -> dict:
+    """A Leaflet divIcon spec: a pin with a short label (list number); with `shape` (open, reported, unknown,
+    closed, paused) its form and colour say the open state, else it is round in the layer's `colour`."""
+    kind = f" shape-{escape(shape)}" if shape else ""
+    html = (f'<span class="yz-pin-dot{kind}" style="background:{safe_colour(colour)}">'
+            f'<span>{escape(str(label))}</span></span>')
     return {"className": "yz-pin", "html": html, "iconSize": [size, size], "iconAnchor": [size // 2, size // 2],
             "popupAnchor": [0, -(size // 2)]}
 
 
 def here_icon() -> dict:
     """The "you are here" pin: a dark ring, bigger than the stations' pins."""
-    return {"className": "yz-here", "html": '<span class="yz-here-dot"></span>', "iconSize": [30, 30],
-            "iconAnchor": [15, 15]}
+    return {"className": "yz-here", "html": '<span class="yz-here-dot"></span>', "iconSize": [20, 20],
+            "iconAnchor": [10, 10]}
 
 
 def new_map(provider: TileProvider, lang: str, centre: tuple[float, float], zoom: int) -> YizhanMap:
@@ -187,11 +192,23 @@ def finish(fmap: folium.Map, groups: Mapping[str, Any], extra: Mapping[str, Any]
     figure.header._children.pop("meta_http", None)
     head, scripts = [], []
     for child in figure.header._children.values():
-        (scripts if isinstance(child, JavascriptLink) else head).append(child.render())
+        if isinstance(child, JavascriptLink):
+            scripts.append(f'<script defer src="{escape(child.url)}"></script>')
+        else:
+            head.append(child.render())
     config = {"map": fmap.get_name(), "groups": {lid: g.get_name() for lid, g in groups.items()}, **(extra or {})}
-    body_script = "<script>\n" + figure.script.render() + "\n</script>"
     return MapParts(head=Markup("\n".join(head)), html=Markup(figure.html.render()),
-                    scripts=Markup("\n".join(scripts) + "\n" + body_script), config=config)
+                    scripts=Markup("\n".join(scripts) + "\n" + _deferred_script(figure.script.render(), config)),
+                    config=config)
+
+
+def _deferred_script(code: str, config: Mapping[str, Any]) -> str:
+    """The map's own script run once the deferred library scripts have loaded (DOMContentLoaded), its
+    map and groups published as globals for the page script (which listens for the same event, later)."""
+    names = [config["map"], *config["groups"].values()]
+    publish = "".join(f"window[{json.dumps(n)}] = {n};" for n in names)
+    return ("<script>\ndocument.addEventListener(\"DOMContentLoaded\", function () {\n" + code + "\n" + publish
+            + "\n});\n</script>")
 
 
 def home_map(provider: TileProvider, layers: Mapping[str, Layer], lang: str, feed_url: str) -> MapParts:
@@ -217,6 +234,7 @@ class Pin:
     title: str
     popup: str
     label: str = ""
+    shape: str = ""
 
 
 def results_map(provider: TileProvider, lang: str, pins: Sequence[Pin], here: tuple[float, float] | None = None,
@@ -230,14 +248,15 @@ def results_map(provider: TileProvider, lang: str, pins: Sequence[Pin], here: tu
     layers = {p.layer.id: p.layer for p in pins}
     groups = layer_groups(fmap, layers.values(), lang)
     for i, pin in enumerate(pins):
-        StationMarker(float(lats[i]), float(lons[i]), pin.station_id, pin.title, pin_icon(pin.layer.colour, pin.label),
+        StationMarker(float(lats[i]), float(lons[i]), pin.station_id, pin.title, pin_icon(pin.layer.colour, pin.label, 32, pin.shape),
                       popup=pin.popup, z_index=10 * (len(pins) - i)).add_to(groups[pin.layer.id])  # #1 on top
     if here:
         StationMarker(float(lats[-1]), float(lons[-1]), "", here_label, here_icon(), tooltip=here_label,
                       z_index=-1000).add_to(fmap)  # under the stations' pins: those are what one taps
     if len(points) > 1:
         bounds = [[float(lats.min()), float(lons.min())], [float(lats.max()), float(lons.max())]]
-        folium.FitBounds(bounds, padding=(24, 24), max_zoom=16).add_to(fmap)
+        # room for the zoom buttons (top left) and the layer switch (top right): no pin under a control
+        folium.FitBounds(bounds, padding_top_left=(64, 64), padding_bottom_right=(64, 32), max_zoom=16).add_to(fmap)
     return finish(fmap, groups, {"crs": provider.crs})
 
 
