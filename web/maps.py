@@ -116,8 +116,8 @@ class StationMarker(MacroElement):
                 stationId: {{ this.station_id|tojson }}, zIndexOffset: {{ this.z_index|tojson }}
             }).addTo({{ this._parent.get_name() }});
             {%- if this.popup %}
-            {{ this.get_name() }}.bindPopup({{ this.popup|tojson }}, {maxWidth: 280,
-                autoPanPaddingTopLeft: [64, 64], autoPanPaddingBottomRight: [64, 24]});
+            {{ this.get_name() }}.bindPopup({{ this.popup|tojson }}, {maxWidth: 230,
+                autoPanPaddingTopLeft: [72, 72], autoPanPaddingBottomRight: [16, 16]});
             {%- endif %}
             {%- if this.tooltip %}
             {{ this.get_name() }}.bindTooltip({{ this.tooltip|tojson }}, {direction: "top", offset: [0, -18]});
@@ -172,7 +172,7 @@ def layer_groups(fmap: folium.Map, layers: Iterable[Layer], lang: str, cluster: 
         if cluster:
             colour = safe_colour(layer.colour)
             make_icon = ("function (c) { return L.divIcon({className: 'yz-cluster', iconSize: [46, 46], html: "
-                         f"'<span style=\"background:{colour}\">' + c.getChildCount() + '</span>'}}); }}")
+                         f"'<span style=\"background:{colour};border-color:{colour}\">' + c.getChildCount() + '</span>'}}); }}")
             group = LocalMarkerCluster(name=name, icon_create_function=make_icon, show=True,
                                        options={"maxClusterRadius": 70, "chunkedLoading": True})
         else:

@@ -21,6 +21,7 @@ from flask import (
     request,
     url_for,
 )
+from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
 
 from layers.errors import InvalidQuery, YizhanError
@@ -105,7 +106,13 @@ def _template_globals() -> dict[str, Any]:
     other = "en" if lang == "zh" else "zh"
     return {"_": i18n.gettext, "lang": lang, "html_lang": i18n.HTML_LANG[lang], "other_html_lang": i18n.HTML_LANG[other],
             "explicit_lang": i18n.explicit_language(), "link": link, "switch_url": _switch_url(),
-            "static": static_url, "colour": lambda layer: maps.safe_colour(layer.colour)}
+            "static": static_url, "colour": lambda layer: maps.safe_colour(layer.colour), "placed": placed}
+
+
+def placed(key: str, **places: str) -> Markup:
+    """A message whose placeholders are place names (data, shown as written): each is escaped and marked."""
+    marked = {k: Markup('<span translate="no" data-place>') + escape(v) + Markup("</span>") for k, v in places.items()}
+    return Markup(escape(i18n.gettext(key))).format(**marked)
 
 
 def _service_choices(layers: Mapping[str, Layer], lang: str) -> list[tuple[str, str]]:
@@ -314,7 +321,7 @@ def windows():
     listed = [station_card(station_answer(h.station, at, h.distance_m, h.nav), i + 1, at) for i, h in enumerate(hits)]
     parts = maps.results_map(tiles(), lang, _pins(listed), here=(lon, lat) if here_label else None,
                              here_label=here_label or "")
-    return render("windows.html", heading=i18n.gettext("windows.title_for", origin=origin_label), chosen=chosen,
+    return render("windows.html", heading=placed("windows.title_for", origin=origin_label), chosen=chosen,
                   searched=True, parts=parts, cards=listed, at=at, origin_label=origin_label, order_note=order)
 
 

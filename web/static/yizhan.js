@@ -146,7 +146,7 @@
     if (group) {
       group.zoomToShowLayer(marker, function () { marker.openPopup(); });
     } else {
-      map.setView(marker.getLatLng(), Math.max(map.getZoom(), 15));
+      map.setView(marker.getLatLng(), Math.max(map.getZoom(), 15), {animate: false});  /* a popup pans clear of the controls only when no animation runs */
       marker.openPopup();
     }
     return true;
@@ -299,7 +299,8 @@
   setUpBigText();
   setUpReadAloud();
   /* the map's own script runs on DOMContentLoaded (after the deferred Leaflet); ours after it */
-  if (document.readyState === "loading") {
+  /* a deferred script runs while readyState is "interactive", before DOMContentLoaded */
+  if (document.readyState !== "complete") {
     document.addEventListener("DOMContentLoaded", setUpMap);
   } else {
     setUpMap();
