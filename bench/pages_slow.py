@@ -42,8 +42,8 @@ def first_card_ms(browser, url: str) -> dict:
 
 
 def table(browser, base: str, runs: int, machine: str) -> str:
-    lines = [f"First card painted on emulated slow 3G (400 kbps down/up, 400 ms RTT, cold cache), 390x844, "
-             f"sample data at 01:00, median of {runs} loads ({machine}).", "",
+    lines = [(f"First card painted on emulated slow 3G (400 kbps down/up, 400 ms RTT, cold cache), 390x844, "
+              f"sample data at 01:00, median of {runs} loads ({machine})."), "",
              "| page | first card | FCP | page load | HTML over the wire | target |", "|---|---:|---:|---:|---:|---:|"]
     for label, path in PAGES.items():
         samples = [first_card_ms(browser, base + path) for _ in range(runs)]

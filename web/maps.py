@@ -68,6 +68,7 @@ class YizhanMap(folium.Map):
             var {{ this.get_name() }} = L.map({{ this.get_name()|tojson }},
                 L.extend({center: {{ this.location|tojson }}}, {{ this.options|tojavascript }}));
             {{ this.get_name() }}.attributionControl.setPrefix(false);
+            if ({{ this.get_name() }}.zoomControl) { {{ this.get_name() }}.zoomControl.setPosition("bottomright"); }
         {% endmacro %}
         """
     )
@@ -116,7 +117,7 @@ class StationMarker(MacroElement):
                 stationId: {{ this.station_id|tojson }}, zIndexOffset: {{ this.z_index|tojson }}
             }).addTo({{ this._parent.get_name() }});
             {%- if this.popup %}
-            {{ this.get_name() }}.bindPopup({{ this.popup|tojson }}, {maxWidth: 230,
+            {{ this.get_name() }}.bindPopup({{ this.popup|tojson }}, {maxWidth: 200,
                 autoPanPaddingTopLeft: [72, 72], autoPanPaddingBottomRight: [16, 16]});
             {%- endif %}
             {%- if this.tooltip %}
@@ -255,7 +256,7 @@ def results_map(provider: TileProvider, lang: str, pins: Sequence[Pin], here: tu
                       z_index=-1000).add_to(fmap)  # under the stations' pins: those are what one taps
     if len(points) > 1:
         bounds = [[float(lats.min()), float(lons.min())], [float(lats.max()), float(lons.max())]]
-        # room for the zoom buttons (top left) and the layer switch (top right): no pin under a control
+        # room for the layer switch (top right) and the zoom buttons (bottom right): no pin under a control
         folium.FitBounds(bounds, padding_top_left=(64, 64), padding_bottom_right=(64, 32), max_zoom=16).add_to(fmap)
     return finish(fmap, groups, {"crs": provider.crs})
 

@@ -146,7 +146,10 @@
     if (group) {
       group.zoomToShowLayer(marker, function () { marker.openPopup(); });
     } else {
-      map.setView(marker.getLatLng(), Math.max(map.getZoom(), 15), {animate: false});  /* a popup pans clear of the controls only when no animation runs */
+      /* the pin low in the view, so its popup opens above it and below the controls at the top */
+      var zoom = Math.max(map.getZoom(), 15);
+      var shift = Math.min(150, Math.max(0, map.getSize().y / 2 - 30));
+      map.setView(map.unproject(map.project(marker.getLatLng(), zoom).subtract([0, shift]), zoom), zoom, {animate: false});
       marker.openPopup();
     }
     return true;
