@@ -117,8 +117,8 @@ class StationMarker(MacroElement):
                 stationId: {{ this.station_id|tojson }}, zIndexOffset: {{ this.z_index|tojson }}
             }).addTo({{ this._parent.get_name() }});
             {%- if this.popup %}
-            {{ this.get_name() }}.bindPopup({{ this.popup|tojson }}, {maxWidth: 200,
-                autoPanPaddingTopLeft: [72, 72], autoPanPaddingBottomRight: [16, 16]});
+            {{ this.get_name() }}.bindPopup({{ this.popup|tojson }}, {maxWidth: 230,
+                autoPanPaddingTopLeft: [16, 16], autoPanPaddingBottomRight: [72, 16]});  /* the controls sit at the right */
             {%- endif %}
             {%- if this.tooltip %}
             {{ this.get_name() }}.bindTooltip({{ this.tooltip|tojson }}, {direction: "top", offset: [0, -18]});

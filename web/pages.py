@@ -235,7 +235,7 @@ def near():
               "open_now": filters["open_now"]}
     return render("near.html", parts=parts, cards=cards_, heading=heading, place=place, at=at, hotlines=panel,
                   needs=filters["layers"], nothing_open=found.nothing_open, beyond=beyond,
-                  cap=i18n.format_distance(found.cap_m, lang),
+                  cap=i18n.translate(lang, "unit.km", n=f"{found.cap_m / 1000:g}"),
                   place_label=_place_label(place) if place else "", chosen=chosen,
                   alternatives=_alternatives("pages.near", others, args), filters_text=_filters_text(filters))
 

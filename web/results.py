@@ -98,11 +98,12 @@ class Answer:
 
 
 def answer(store: StationStore, query: NearestQuery, flags: Mapping[str, Flag]) -> Answer:
-    """The k nearest for `query` ordered by state, with the nearest open one put in when it is not
-    among them; when none is open within the caps, the nearest open beyond them (not in the list)."""
+    """The k nearest for `query` ordered by state, with the nearest open one put in when none of them is
+    open within its layer's cap; when none is open within the caps, the nearest open one beyond them."""
     at = query.moment()
     features = [station_answer(h.station, at, h.distance_m, h.nav) for h in store.nearest(query)]
-    if any(state_of(f["properties"], flags, f["id"]) == "open" for f in features):
+    if any(state_of(f["properties"], flags, f["id"]) == "open"
+           and f["properties"]["distance_m"] <= cap_m(store.layers[f["properties"]["layer"]]) for f in features):
         return Answer(order(features, flags), flags=flags)
     found = nearest_open(store, query, flags)
     if found is not None:

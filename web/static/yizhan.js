@@ -146,10 +146,8 @@
     if (group) {
       group.zoomToShowLayer(marker, function () { marker.openPopup(); });
     } else {
-      /* the pin low in the view, so its popup opens above it and below the controls at the top */
-      var zoom = Math.max(map.getZoom(), 15);
-      var shift = Math.min(150, Math.max(0, map.getSize().y / 2 - 30));
-      map.setView(map.unproject(map.project(marker.getLatLng(), zoom).subtract([0, shift]), zoom), zoom, {animate: false});
+      /* no animation: a popup pans itself clear of the controls (autoPanPadding) only when none runs */
+      map.setView(marker.getLatLng(), Math.max(map.getZoom(), 15), {animate: false});
       marker.openPopup();
     }
     return true;
