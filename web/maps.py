@@ -194,7 +194,7 @@ def finish(fmap: folium.Map, groups: Mapping[str, Any], extra: Mapping[str, Any]
     head, scripts = [], []
     for child in figure.header._children.values():
         if isinstance(child, JavascriptLink):
-            scripts.append(f'<script defer src="{escape(child.url)}"></script>')
+            scripts.append(f'<script src="{escape(child.url)}" defer></script>')
         else:
             head.append(child.render())
     config = {"map": fmap.get_name(), "groups": {lid: g.get_name() for lid, g in groups.items()}, **(extra or {})}

@@ -106,7 +106,8 @@ def _template_globals() -> dict[str, Any]:
     other = "en" if lang == "zh" else "zh"
     return {"_": i18n.gettext, "lang": lang, "html_lang": i18n.HTML_LANG[lang], "other_html_lang": i18n.HTML_LANG[other],
             "explicit_lang": i18n.explicit_language(), "link": link, "switch_url": _switch_url(),
-            "static": static_url, "colour": lambda layer: maps.safe_colour(layer.colour), "placed": placed}
+            "static": static_url, "colour": lambda layer: maps.safe_colour(layer.colour), "placed": placed,
+            "text_or": lambda key, default: i18n.translate(lang, key) if key in i18n.catalog(lang) else default}
 
 
 def placed(key: str, **places: str) -> Markup:

@@ -271,13 +271,18 @@ def _park_links(slug: str) -> list[dict[str, str]]:
 
 # ---- what the landing page shows -----------------------------------------------------------
 def park_picks(park: Park, at: datetime, flags) -> list[tuple[str, list[dict]]]:
-    """(layer id, answers) per layer: the FETCH_PER_LAYER nearest plus the nearest open one within the layer's
-    cap, in the shared order (web.results: open, reported, unknown, closed, temporarily closed), PER_LAYER kept."""
+    """(layer id, answers) per layer: of the FETCH_PER_LAYER nearest plus the nearest open one within the layer's
+    cap, the PER_LAYER first in the shared order (web.results: open, reported, unknown, closed, temporarily
+    closed) that nobody reported locked, and the reported ones among the PER_LAYER nearest, in that order."""
     out = []
     for lid in store().layers:
         query = NearestQuery(lon=park.lon, lat=park.lat, k=FETCH_PER_LAYER, layers=(lid,), at=at)
-        found = results.answer(store(), query, flags)
-        out.append((lid, list(found.features[:PER_LAYER])))
+        ordered = results.answer(store(), query, flags).features
+        nearest = sorted(ordered, key=lambda f: (f["properties"]["distance_m"], f["id"]))[:PER_LAYER]
+        # a station reported locked stays on the page (marked, after the open ones) when it is among the nearest
+        reported = [f for f in nearest if f["id"] in flags]
+        kept = [f for f in ordered if f["id"] not in flags][:PER_LAYER]
+        out.append((lid, results.order(kept + reported, flags)))
     return out
 
 

@@ -25,7 +25,8 @@ LATIN_OK = {"english", "app", "api", "ogc", "json", "geojson", "html", "openapi"
             "qr", "gdal", "qgis", "owslib", "osm", "openstreetmap", "oapif", "csv", "gpkg", "url", "crs",
             "bbox", "id", "yizhan", "leaflet", "tianditu", "amap", "sample", "features", "core", "oas",
             "collections", "conformance", "items", "limit", "offset", "javascript", "gps", "ph", "pdf", "a4",
-            "lon", "lat", "weight", "greedy", "swap"}  # the planner's CSV columns and method names
+            "lon", "lat", "weight", "greedy", "swap",  # the planner's CSV columns and method names
+            "text", "accept", "zh", "en", "crs84"}  # HTTP and parameter words on /ogc/api
 TEXT_JS = """() => {
   const out = [];
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
@@ -106,9 +107,10 @@ def test_park_page_puts_the_open_station_first(sample, glance, lang):
     glance.clean()
 
 
-def test_pins_show_the_state_by_shape_and_popups_clear_the_controls(sample, glance):
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_pins_show_the_state_by_shape_and_popups_clear_the_controls(sample, glance, lang):
     page = glance.page
-    page.goto(sample.url(GUIYANG_NEAR))
+    page.goto(sample.url(f"{GUIYANG_NEAR}&lang={lang}"))
     page.wait_for_selector(".yz-pin", state="attached")
     shapes = page.eval_on_selector_all(".yz-pin-dot", "els => els.map(e => e.className)")
     assert any("shape-open" in s for s in shapes) and any("shape-closed" in s for s in shapes)
@@ -167,7 +169,7 @@ def test_axe_finds_no_serious_violation(sample, browser, path):
 
 PAGES = ["/", GUIYANG_NEAR, f"/station/rs-520102-0005?at={AT}", f"/station/sw-440983-0001?at={AT}",
          f"/p/{SLUG}?at={AT}", f"/p/{SLUG}/poster?at={AT}", "/windows", "/windows?origin=520322", "/planner",
-         "/ogc?f=html", "/ogc/collections?f=html", "/ogc/collections/rest_station?f=html",
+         "/ogc?f=html", "/ogc/api?f=html", "/ogc/conformance?f=html", "/ogc/collections?f=html", "/ogc/collections/rest_station?f=html",
          "/ogc/collections/rest_station/items?f=html&limit=3", "/station/no-such-place"]
 
 
