@@ -26,7 +26,7 @@ LATIN_OK = {"english", "app", "api", "ogc", "json", "geojson", "html", "openapi"
             "bbox", "id", "yizhan", "leaflet", "tianditu", "amap", "sample", "features", "core", "oas",
             "collections", "conformance", "items", "limit", "offset", "javascript", "gps", "ph", "pdf", "a4",
             "lon", "lat", "weight", "greedy", "swap",  # the planner's CSV columns and method names
-            "text", "accept", "zh", "en", "crs84"}  # HTTP and parameter words on /ogc/api
+            "text", "accept", "language", "zh", "en", "crs84"}  # HTTP header and parameter words on /ogc/api
 TEXT_JS = """() => {
   const out = [];
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);

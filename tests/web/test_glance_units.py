@@ -34,7 +34,7 @@ def test_hours_in_words_with_holidays_and_today():
 def test_hotlines_answering_now_come_first_and_the_need_decides_among_them():
     at_night = [h.number for h in hotlines.ranked(FRIDAY_0100)]
     assert at_night[:2] == ["12348", "12345"]  # the 24-hour lines (sample data) first at 01:00
-    assert [h.number for h in hotlines.ranked(FRIDAY_0100, ("service_window",))][0] == "12345"
+    assert hotlines.ranked(FRIDAY_0100, ("service_window",))[0].number == "12345"
     office = datetime(2026, 12, 4, 10, 0, tzinfo=SHANGHAI)
     assert hotlines.ranked(office, ("rest_station",))[0].number == "12351"
     panel = hotlines.panel(FRIDAY_0100, "zh")
