@@ -54,3 +54,18 @@ def test_near_says_when_nothing_is_open_within_the_cap(tmp_path):
     assert 'id="yz-nothing-open"' not in near and near.index('data-state="open"') < near.index('data-state="closed"')
     app.extensions["yizhan.store"].close()
     app.extensions["yizhan.parks"].close()
+
+
+def test_large_text_without_javascript_sets_the_cookie_and_stays_on_site(tmp_path):
+    from app import create_app
+
+    app = create_app({"DATA_DIR": str(tmp_path), "TESTING": True, "TILES": "none", "SEED": False})
+    client = app.test_client()
+    answer = client.get("/text-size?big=1&next=/windows%3Forigin%3D520322")
+    assert answer.status_code == 303 and answer.headers["Location"] == "/windows?origin=520322"
+    assert "yz_big=1" in answer.headers["Set-Cookie"]
+    assert '<html lang="zh-CN" class="big">' in client.get("/windows").get_data(as_text=True)
+    for hostile in ("//evil.example/", "https://evil.example/", "/\\evil.example"):
+        assert client.get("/text-size", query_string={"big": "1", "next": hostile}).headers["Location"] == "/"
+    app.extensions["yizhan.store"].close()
+    app.extensions["yizhan.parks"].close()
