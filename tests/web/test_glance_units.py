@@ -69,3 +69,28 @@ def test_large_text_without_javascript_sets_the_cookie_and_stays_on_site(tmp_pat
         assert client.get("/text-size", query_string={"big": "1", "next": hostile}).headers["Location"] == "/"
     app.extensions["yizhan.store"].close()
     app.extensions["yizhan.parks"].close()
+
+
+def test_cards_are_honest_about_unknown_hours_and_temporary_closure(tmp_path):
+    from layers.model import Station
+    from tests.browser.pagedata import make_app
+
+    app = make_app(str(tmp_path))
+    store = app.extensions["yizhan.store"]
+    store.import_rows([Station(id="paused-1", lon=121.2277, lat=28.1393, name="暂停的驿站", layer="rest_station",
+                               hours="24/7", phone="0576-1", status="temporarily_closed", source="test")])
+    body = app.test_client().get("/near?lat=28.1392&lon=121.2276&k=12&at=2026-12-04T10:00:00%2B08:00"
+                                 ).get_data(as_text=True)
+
+    def card(sid: str) -> str:
+        part = body[body.index(f'id="s-{sid}"'):]
+        return part[: part.index("</li>")]
+
+    unknown = card("xss-2")  # no hours, no phone
+    assert 'data-state="unknown"' in unknown and "请先打电话问" not in unknown and 'href="tel:' in unknown
+    paused = card("paused-1")  # the nearest of all, yet last, greyed, nothing to call or navigate to
+    assert 'data-state="temporarily_closed"' in paused and "暂停开放" in paused
+    assert 'href="tel:' not in paused and "amap" not in paused
+    assert body.index('id="s-paused-1"') > max(body.index(f'id="s-{sid}"') for sid in ("xss-2", "yh-rest-1"))
+    store.close()
+    app.extensions["yizhan.parks"].close()

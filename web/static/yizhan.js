@@ -88,8 +88,8 @@
       var words = [];
       for (var i = 0; i < parts.length; i++) { words.push(parts[i].textContent.replace(/\s+/g, " ")); }
       var say = new window.SpeechSynthesisUtterance(words.join("。"));
-      say.voice = voice;
       say.lang = voice.lang;
+      try { say.voice = voice; } catch (e) { /* the language alone picks a voice then */ }
       say.rate = 0.9;
       window.speechSynthesis.speak(say);
     });
