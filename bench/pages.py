@@ -6,6 +6,7 @@ phone's size. Bytes are what went over the wire (gzip on), from the navigation a
 timing entries; times from the navigation timing entry. Writes the `pages` section of RESULTS.md.
 
     python -m bench.pages [--runs 7]
+    python -m bench.pages --slow [--runs 5]   # first-card paint on slow 3G (bench/pages_slow.py)
 """
 from __future__ import annotations
 
@@ -57,7 +58,7 @@ def _measure(browser, url: str, wait_for: str | None) -> dict:
     return numbers
 
 
-def run(runs: int) -> str:
+def run(runs: int, slow: bool = False) -> str:
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -69,6 +70,12 @@ def run(runs: int) -> str:
         try:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+                if slow:
+                    from bench.pages_slow import table
+
+                    result = table(browser, base, runs, machine())
+                    browser.close()
+                    return result
                 for label, path in _pages(app).items():
                     wait = "document.querySelectorAll('.yz-cluster, .yz-pin').length > 0" if path == "/" else None
                     samples = [_measure(browser, base + path, wait) for _ in range(runs)]
@@ -103,11 +110,12 @@ def _table(rows, runs: int) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--slow", action="store_true", help="first-card paint on emulated slow 3G (bench.pages_slow)")
     options = parser.parse_args()
     if not Path(CHROMIUM).exists():
         raise SystemExit(f"{CHROMIUM} not found: apt-get install chromium")
-    body = run(options.runs)
-    write_section("pages", body)
+    body = run(options.runs, options.slow)
+    write_section("pages_slow" if options.slow else "pages", body)
     print(body)
 
 

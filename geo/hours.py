@@ -143,6 +143,15 @@ class OpeningHours:
                 return True
         return False
 
+    @property
+    def uses_holidays(self) -> bool:
+        """Whether a rule names public holidays (`PH`)."""
+        return self._uses_ph
+
+    def weekday_spans(self, weekday: int, holiday: bool = False) -> list[tuple[time, time]]:
+        """Open (start, end) of a weekday (0 = Monday), a public holiday or not, after an ordinary day."""
+        return [(_clock(a), _clock(b)) for a, b in self._table[weekday * 4 + holiday * 2]]
+
     def spans_on(self, day: date) -> list[tuple[time, time]]:
         """Open (start, end) local times on an Asia/Shanghai date, sorted; an end of time(0, 0) means 24:00."""
         return [(_clock(a), _clock(b)) for a, b in self._intervals(day)]

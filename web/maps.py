@@ -9,6 +9,7 @@ a JSON string instead. Positions are converted to the tile provider's CRS for di
 """
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -67,6 +68,7 @@ class YizhanMap(folium.Map):
             var {{ this.get_name() }} = L.map({{ this.get_name()|tojson }},
                 L.extend({center: {{ this.location|tojson }}}, {{ this.options|tojavascript }}));
             {{ this.get_name() }}.attributionControl.setPrefix(false);
+            if ({{ this.get_name() }}.zoomControl) { {{ this.get_name() }}.zoomControl.setPosition("bottomright"); }
         {% endmacro %}
         """
     )
@@ -116,7 +118,8 @@ class StationMarker(MacroElement):
                 stationId: {{ this.station_id|tojson }}, zIndexOffset: {{ this.z_index|tojson }}
             }).addTo({{ this._parent.get_name() }});
             {%- if this.popup %}
-            {{ this.get_name() }}.bindPopup({{ this.popup|tojson }}, {maxWidth: 300});
+            {{ this.get_name() }}.bindPopup({{ this.popup|tojson }}, {maxWidth: 230,
+                autoPanPaddingTopLeft: [16, 16], autoPanPaddingBottomRight: [72, 16]});  /* the controls sit at the right */
             {%- endif %}
             {%- if this.tooltip %}
             {{ this.get_name() }}.bindTooltip({{ this.tooltip|tojson }}, {direction: "top", offset: [0, -18]});
@@ -135,17 +138,20 @@ class StationMarker(MacroElement):
         self.popup, self.tooltip, self.z_index = popup, str(escape(tooltip)) if tooltip else None, z_index
 
 
-def pin_icon(colour: str, label: str | int = "", size: int = 36) -> dict:
-    """A Leaflet divIcon spec: a round pin in `colour` with a short label (list number)."""
-    html = f'<span class="yz-pin-dot" style="background:{safe_colour(colour)}">{escape(str(label))}</span>'
+def pin_icon(colour: str, label: str | int = "", size: int = 36, shape: str = "") -> dict:
+    """A Leaflet divIcon spec: a pin with a short label (list number); with `shape` (open, reported, unknown,
+    closed, paused) its form and colour say the open state, else it is round in the layer's `colour`."""
+    kind = f" shape-{escape(shape)}" if shape else ""
+    html = (f'<span class="yz-pin-dot{kind}" style="background:{safe_colour(colour)}">'
+            f'<span>{escape(str(label))}</span></span>')
     return {"className": "yz-pin", "html": html, "iconSize": [size, size], "iconAnchor": [size // 2, size // 2],
             "popupAnchor": [0, -(size // 2)]}
 
 
 def here_icon() -> dict:
     """The "you are here" pin: a dark ring, bigger than the stations' pins."""
-    return {"className": "yz-here", "html": '<span class="yz-here-dot"></span>', "iconSize": [30, 30],
-            "iconAnchor": [15, 15]}
+    return {"className": "yz-here", "html": '<span class="yz-here-dot"></span>', "iconSize": [20, 20],
+            "iconAnchor": [10, 10]}
 
 
 def new_map(provider: TileProvider, lang: str, centre: tuple[float, float], zoom: int) -> YizhanMap:
@@ -169,7 +175,7 @@ def layer_groups(fmap: folium.Map, layers: Iterable[Layer], lang: str, cluster: 
         if cluster:
             colour = safe_colour(layer.colour)
             make_icon = ("function (c) { return L.divIcon({className: 'yz-cluster', iconSize: [46, 46], html: "
-                         f"'<span style=\"background:{colour}\">' + c.getChildCount() + '</span>'}}); }}")
+                         f"'<span style=\"background:{colour};border-color:{colour}\">' + c.getChildCount() + '</span>'}}); }}")
             group = LocalMarkerCluster(name=name, icon_create_function=make_icon, show=True,
                                        options={"maxClusterRadius": 70, "chunkedLoading": True})
         else:
@@ -189,11 +195,23 @@ def finish(fmap: folium.Map, groups: Mapping[str, Any], extra: Mapping[str, Any]
     figure.header._children.pop("meta_http", None)
     head, scripts = [], []
     for child in figure.header._children.values():
-        (scripts if isinstance(child, JavascriptLink) else head).append(child.render())
+        if isinstance(child, JavascriptLink):
+            scripts.append(f'<script src="{escape(child.url)}" defer></script>')
+        else:
+            head.append(child.render())
     config = {"map": fmap.get_name(), "groups": {lid: g.get_name() for lid, g in groups.items()}, **(extra or {})}
-    body_script = "<script>\n" + figure.script.render() + "\n</script>"
     return MapParts(head=Markup("\n".join(head)), html=Markup(figure.html.render()),
-                    scripts=Markup("\n".join(scripts) + "\n" + body_script), config=config)
+                    scripts=Markup("\n".join(scripts) + "\n" + _deferred_script(figure.script.render(), config)),
+                    config=config)
+
+
+def _deferred_script(code: str, config: Mapping[str, Any]) -> str:
+    """The map's own script run once the deferred library scripts have loaded (DOMContentLoaded), its
+    map and groups published as globals for the page script (which listens for the same event, later)."""
+    names = [config["map"], *config["groups"].values()]
+    publish = "".join(f"window[{json.dumps(n)}] = {n};" for n in names)
+    return ("<script>\ndocument.addEventListener(\"DOMContentLoaded\", function () {\n" + code + "\n" + publish
+            + "\n});\n</script>")
 
 
 def home_map(provider: TileProvider, layers: Mapping[str, Layer], lang: str, feed_url: str) -> MapParts:
@@ -219,6 +237,7 @@ class Pin:
     title: str
     popup: str
     label: str = ""
+    shape: str = ""
 
 
 def results_map(provider: TileProvider, lang: str, pins: Sequence[Pin], here: tuple[float, float] | None = None,
@@ -232,14 +251,15 @@ def results_map(provider: TileProvider, lang: str, pins: Sequence[Pin], here: tu
     layers = {p.layer.id: p.layer for p in pins}
     groups = layer_groups(fmap, layers.values(), lang)
     for i, pin in enumerate(pins):
-        StationMarker(float(lats[i]), float(lons[i]), pin.station_id, pin.title, pin_icon(pin.layer.colour, pin.label),
+        StationMarker(float(lats[i]), float(lons[i]), pin.station_id, pin.title, pin_icon(pin.layer.colour, pin.label, 32, pin.shape),
                       popup=pin.popup, z_index=10 * (len(pins) - i)).add_to(groups[pin.layer.id])  # #1 on top
     if here:
         StationMarker(float(lats[-1]), float(lons[-1]), "", here_label, here_icon(), tooltip=here_label,
                       z_index=-1000).add_to(fmap)  # under the stations' pins: those are what one taps
     if len(points) > 1:
         bounds = [[float(lats.min()), float(lons.min())], [float(lats.max()), float(lons.max())]]
-        folium.FitBounds(bounds, padding=(24, 24), max_zoom=16).add_to(fmap)
+        # room for the layer switch (top right) and the zoom buttons (bottom right): no pin under a control
+        folium.FitBounds(bounds, padding_top_left=(64, 64), padding_bottom_right=(64, 32), max_zoom=16).add_to(fmap)
     return finish(fmap, groups, {"crs": provider.crs})
 
 

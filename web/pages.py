@@ -9,7 +9,6 @@ from __future__ import annotations
 import gzip
 import logging
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -17,20 +16,21 @@ from flask import (
     Blueprint,
     Response,
     current_app,
+    redirect,
     render_template,
     request,
     url_for,
 )
+from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
 
-from geo.nav import tel_link
 from layers.errors import InvalidQuery, YizhanError
 from layers.gazetteer import Place, default_gazetteer
 from layers.layerdefs import Layer
 from layers.parks import REPORT_KINDS
 from layers.present import station_answer
 from layers.store import NearestQuery, StationStore
-from web import i18n, maps, params
+from web import cards, hotlines, hours_words, i18n, maps, params, results, station_facts
 from web.assets import COMPRESSIBLE, static_url
 from web.errors import error_response
 from web.tiles import TileProvider, choose_provider
@@ -40,6 +40,7 @@ bp = Blueprint("pages", __name__, template_folder="templates")
 MAX_K_PAGE = 50
 DEFAULT_K = 10
 MAX_WINDOWS = 100
+BIG_TEXT_COOKIE = "yz_big"
 
 
 class UnknownPlace(InvalidQuery):
@@ -105,7 +106,14 @@ def _template_globals() -> dict[str, Any]:
     other = "en" if lang == "zh" else "zh"
     return {"_": i18n.gettext, "lang": lang, "html_lang": i18n.HTML_LANG[lang], "other_html_lang": i18n.HTML_LANG[other],
             "explicit_lang": i18n.explicit_language(), "link": link, "switch_url": _switch_url(),
-            "static": static_url, "colour": lambda layer: maps.safe_colour(layer.colour)}
+            "static": static_url, "colour": lambda layer: maps.safe_colour(layer.colour), "placed": placed,
+            "text_or": lambda key, default: i18n.translate(lang, key) if key in i18n.catalog(lang) else default}
+
+
+def placed(key: str, **places: str) -> Markup:
+    """A message whose placeholders are place names (data, shown as written): each is escaped and marked."""
+    marked = {k: Markup('<span translate="no" data-place>') + escape(v) + Markup("</span>") for k, v in places.items()}
+    return Markup(escape(i18n.gettext(key))).format(**marked)
 
 
 def _service_choices(layers: Mapping[str, Layer], lang: str) -> list[tuple[str, str]]:
@@ -123,6 +131,8 @@ def render(template: str, status: int = 200, **context: Any):
     parts = context.get("parts")
     config = {**(parts.config if parts else {}), "lang": lang, "strings": _js_strings(lang)}
     context.setdefault("chosen", {})
+    context.setdefault("hotlines", hotlines.panel(context.get("at") or params.moment({}), lang, context.get("needs", ())))
+    context.setdefault("big_text", request.cookies.get(BIG_TEXT_COOKIE) == "1")
     body = render_template(template, layers=list(layers.values()), services=_service_choices(layers, lang),
                            config=config, **_template_globals(), **context)
     return body, status, {"Content-Language": i18n.HTML_LANG[lang], "Vary": "Accept-Language, Accept-Encoding"}
@@ -134,38 +144,12 @@ def _js_strings(lang: str) -> dict[str, str]:
     return {key: i18n.translate(lang, f"js.{key}") for key in keys}
 
 
-# ---- station cards ------------------------------------------------------------------------
-def station_card(feature: Mapping[str, Any], rank: int | str, at: datetime) -> dict[str, Any]:
-    """What a list item shows, every text in the reader's language (escaping is the template's)."""
-    lang = i18n.current_language()
-    props = feature["properties"]
-    layer = store().layers[props["layer"]]
-    title = (props.get("name_en") or props["name"]) if lang == "en" else props["name"]
-    state_class, state_text = i18n.open_state(props, at, lang)
-    phone = props.get("phone")
-    gaz = default_gazetteer()
-    origins = [(gaz.by_adcode(code).name if gaz.by_adcode(code) else code) for code in props.get("origins") or ()]
-    access = props.get("access")
-    return {
-        "id": feature["id"], "rank": rank, "title": title, "subtitle": props["name"] if title != props["name"] else "",
-        "layer_label": layer.label(lang), "colour": maps.safe_colour(layer.colour),
-        "distance": i18n.format_distance(props.get("distance_m"), lang), "state_class": state_class,
-        "state_text": state_text, "address": props.get("address"), "phone": phone,
-        "tel": tel_link(phone) if phone else None, "nav": props["nav"],
-        "services": [layer.service_label(word, lang) for word in props.get("services") or ()],
-        "handles": list(props.get("items") or ()), "origins": origins,
-        "access_note": i18n.translate(lang, f"access.{access}") if access and access != "open" else "",
-        "hours": props.get("hours"), "operator": props.get("operator"), "source": props.get("source"),
-        "verified_at": props.get("verified_at"), "removed": props.get("status") == "removed",
-        "lon": feature["geometry"]["coordinates"][0], "lat": feature["geometry"]["coordinates"][1],
-        "layer": layer,
-    }
+# ---- station cards (web.cards; the name stays importable from here) ------------------------
+station_card = cards.station_card
 
 
-def _pins(cards: list[dict[str, Any]]) -> list[maps.Pin]:
-    helpers = _template_globals()
-    return [maps.Pin(c["id"], c["lon"], c["lat"], c["layer"], c["title"],
-                     render_template("_popup.html", c=c, **helpers), str(c["rank"])) for c in cards]
+def _pins(items: list[dict[str, Any]]) -> list[maps.Pin]:
+    return cards.pins(items, _template_globals())
 
 
 # ---- places -------------------------------------------------------------------------------
@@ -239,18 +223,20 @@ def near():
     query = NearestQuery(lon=lon, lat=lat, k=filters["k"], layers=filters["layers"], services=filters["services"],
                          open_now=filters["open_now"], at=filters["at"])
     at = query.moment()
-    parks = current_app.extensions.get("yizhan.parks")
-    flagged = parks.flagged() if parks else set()
-    # stations several people found locked go after the open alternatives (stable: order kept otherwise)
-    hits = sorted(store().nearest(query), key=lambda hit: hit.station.id in flagged)
-    cards = [dict(station_card(station_answer(h.station, at, h.distance_m, h.nav), i + 1, at),
-                  flagged=h.station.id in flagged) for i, h in enumerate(hits)]
+    flags = results.flag_details(current_app.extensions.get("yizhan.parks"))
+    found = results.answer(store(), query, flags)
+    panel = hotlines.panel(at, lang, filters["layers"])
+    number = (panel["first_now"] or panel["items"][0])["number"]
+    cards_ = [station_card(f, i + 1, at, flags, number) for i, f in enumerate(found.features)]
+    beyond = station_card(found.open_beyond, "", at, flags, number) if found.open_beyond else None
     here_label = _place_label(place) if place else i18n.gettext("map.you_are_here")
-    parts = maps.results_map(tiles(), lang, _pins(cards), here=(lon, lat), here_label=here_label)
+    parts = maps.results_map(tiles(), lang, _pins(cards_), here=(lon, lat), here_label=here_label)
     heading = i18n.gettext("near.title_place", place=place.name) if place else i18n.gettext("near.title")
     chosen = {"q": args.get("q", ""), "layers": filters["layers"], "service": ",".join(filters["services"]),
               "open_now": filters["open_now"]}
-    return render("near.html", parts=parts, cards=cards, heading=heading, place=place,
+    return render("near.html", parts=parts, cards=cards_, heading=heading, place=place, at=at, hotlines=panel,
+                  needs=filters["layers"], nothing_open=found.nothing_open, beyond=beyond,
+                  cap=i18n.translate(lang, "unit.km", n=f"{found.cap_m / 1000:g}"),
                   place_label=_place_label(place) if place else "", chosen=chosen,
                   alternatives=_alternatives("pages.near", others, args), filters_text=_filters_text(filters))
 
@@ -269,15 +255,18 @@ def _filters_text(filters: Mapping[str, Any]) -> str:
 def station(station_id: str):
     args = _args()
     at = params.moment(args)
+    lang = i18n.current_language()
     feature = station_answer(store().get(station_id), at)
-    card = station_card(feature, "", at)
-    parts = maps.results_map(tiles(), i18n.current_language(), _pins([card]))
-    near_url = link("pages.near", lat=f"{card['lat']:.6f}", lon=f"{card['lon']:.6f}")
     parks = current_app.extensions.get("yizhan.parks")
+    flags = results.flag_details(parks)
+    panel = hotlines.panel(at, lang, (feature["properties"]["layer"],))
+    card = station_card(feature, "", at, flags, (panel["first_now"] or panel["items"][0])["number"])
+    parts = maps.results_map(tiles(), lang, _pins([card]))
+    near_url = link("pages.near", lat=f"{card['lat']:.6f}", lon=f"{card['lon']:.6f}")
     kinds = [(kind, i18n.gettext(f"report.kind.{kind}")) for kind in REPORT_KINDS] if parks else []
-    return render("station.html", parts=parts, card=card, near_url=near_url,
-                  flagged=bool(parks) and station_id in parks.flagged(), reported="reported" in args,
-                  report_kinds=kinds)
+    return render("station.html", parts=parts, card=card, near_url=near_url, at=at, hotlines=panel,
+                  week=hours_words.week_groups(card["hours"], at, lang), facts=station_facts.facts(card, lang),
+                  flagged=station_id in flags, reported="reported" in args, report_kinds=kinds)
 
 
 def _origin(raw: str, args: Mapping[str, str]) -> tuple[str, str, list[dict]]:
@@ -330,11 +319,23 @@ def windows():
     hits = [h for c in codes for h in store().nearest(NearestQuery(lon=lon, lat=lat, k=MAX_WINDOWS, layers=layers,
                                                                     origin=c, at=at))]
     hits = sorted({h.station.id: h for h in hits}.values(), key=lambda h: (h.distance_m, h.station.id))[:MAX_WINDOWS]
-    cards = [station_card(station_answer(h.station, at, h.distance_m, h.nav), i + 1, at) for i, h in enumerate(hits)]
-    parts = maps.results_map(tiles(), lang, _pins(cards), here=(lon, lat) if here_label else None,
+    listed = [station_card(station_answer(h.station, at, h.distance_m, h.nav), i + 1, at) for i, h in enumerate(hits)]
+    parts = maps.results_map(tiles(), lang, _pins(listed), here=(lon, lat) if here_label else None,
                              here_label=here_label or "")
-    return render("windows.html", heading=i18n.gettext("windows.title_for", origin=origin_label), chosen=chosen,
-                  searched=True, parts=parts, cards=cards, origin_label=origin_label, order_note=order)
+    return render("windows.html", heading=placed("windows.title_for", origin=origin_label), chosen=chosen,
+                  searched=True, parts=parts, cards=listed, at=at, origin_label=origin_label, order_note=order)
+
+
+@bp.get("/text-size")
+def text_size():
+    """The 大字 switch without JavaScript: remember the choice in a cookie, go back to the page."""
+    back = request.args.get("next") or "/"
+    if not back.startswith("/") or back.startswith("//") or "\\" in back:
+        back = "/"
+    response = redirect(back, 303)
+    response.set_cookie(BIG_TEXT_COOKIE, "1" if request.args.get("big") == "1" else "0", max_age=365 * 86400,
+                        samesite="Lax", httponly=False)
+    return response
 
 
 # ---- errors: a friendly page in the reader's language, same status -------------------------

@@ -54,7 +54,7 @@ from layers.parks import (
 from layers.present import station_answer
 from layers.scans import ScanBuffer
 from layers.store import NearestQuery, StationStore
-from web import i18n, params
+from web import i18n, params, results
 from web.config import check_config
 from web.pages import error_page, link, render, station_card
 from web.public_url import HOW_TO, link_url, printable_url, qr_url
@@ -270,28 +270,25 @@ def _park_links(slug: str) -> list[dict[str, str]]:
 
 
 # ---- what the landing page shows -----------------------------------------------------------
-def _order_key(feature: dict) -> tuple:
-    """Open now first, then nearest (then id)."""
-    props = feature["properties"]
-    return (props.get("open_now") is not True, props["distance_m"], feature["id"])
-
-
-def park_picks(park: Park, at: datetime, flagged: set[str]) -> list[tuple[str, list[dict]]]:
-    """(layer id, answers) per layer: of the FETCH_PER_LAYER nearest, the PER_LAYER first by `_order_key`
-    that are not flagged as locked, then the flagged ones that would have made the list (marked, last)."""
+def park_picks(park: Park, at: datetime, flags) -> list[tuple[str, list[dict]]]:
+    """(layer id, answers) per layer: of the FETCH_PER_LAYER nearest plus the nearest open one within the layer's
+    cap, the PER_LAYER first in the shared order (web.results: open, reported, unknown, closed, temporarily
+    closed) that nobody reported locked, and the reported ones among the PER_LAYER nearest, in that order."""
     out = []
     for lid in store().layers:
-        hits = store().nearest(NearestQuery(lon=park.lon, lat=park.lat, k=FETCH_PER_LAYER, layers=(lid,), at=at))
-        ranked = sorted((station_answer(h.station, at, h.distance_m, h.nav) for h in hits), key=_order_key)
-        good = [f for f in ranked if f["id"] not in flagged][:PER_LAYER]
-        out.append((lid, good + [f for f in ranked[:PER_LAYER] if f["id"] in flagged]))
+        query = NearestQuery(lon=park.lon, lat=park.lat, k=FETCH_PER_LAYER, layers=(lid,), at=at)
+        ordered = results.answer(store(), query, flags).features
+        nearest = sorted(ordered, key=lambda f: (f["properties"]["distance_m"], f["id"]))[:PER_LAYER]
+        # a station reported locked stays on the page (marked, after the open ones) when it is among the nearest
+        reported = [f for f in nearest if f["id"] in flags]
+        kept = [f for f in ordered if f["id"] not in flags][:PER_LAYER]
+        out.append((lid, results.order(kept + reported, flags)))
     return out
 
 
-def _card(feature: dict, rank: int, at: datetime, flagged: set[str]) -> dict[str, Any]:
-    card = station_card(feature, rank, at)
+def _card(feature: dict, rank: int, at: datetime, flags) -> dict[str, Any]:
+    card = station_card(feature, rank, at, flags)
     card["walk_min"], card["drive_min"] = travel_minutes(feature["properties"]["distance_m"])
-    card["flagged"] = feature["id"] in flagged
     return card
 
 
@@ -331,7 +328,7 @@ def landing(slug: str):
 
 def _render_landing(park: Park, args: dict[str, str], at: datetime) -> tuple[str, bytes, tuple]:
     """(slug, page bytes, headers) of one park's landing page at `at`."""
-    flagged = park_store().flagged()
+    flagged = results.flag_details(park_store())
     sections = []
     for lid, answers in park_picks(park, at, flagged):
         layer = store().layers[lid]
@@ -340,7 +337,7 @@ def _render_landing(park: Park, args: dict[str, str], at: datetime) -> tuple[str
     body, _status, headers = render("park.html", park=park, title=_park_title(park), county=_county(park),
                                    sections=sections, reported="reported" in args, report_kinds=_report_kinds(),
                                    kind_label=i18n.gettext(f"park.kind.{park.kind}"),
-                                   made_at=at.strftime("%Y-%m-%d %H:%M"))
+                                   made_at=at.strftime("%Y-%m-%d %H:%M"), at=at)
     return park.slug, body.encode("utf-8"), tuple(dict(headers).items())
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 import pytest
 
@@ -9,6 +10,7 @@ from geo.crs import from_wgs84
 from layers.store import NearestQuery
 from tests.browser.conftest import screenshot
 from tests.browser.pagedata import XSS_NAME, XSS_TEMPLATE, YUHUAN
+from web import results
 
 MARKERS_JS = """() => {
   const cfg = JSON.parse(document.getElementById('yz-config').textContent);
@@ -58,10 +60,12 @@ def test_home_shows_clustered_markers_from_the_feed(live, phone):
 
 def test_near_lists_the_nearest_and_the_map_follows_the_list(live, phone):
     page = phone.page
-    page.goto(live.url(NEAR_YUHUAN))
+    at = "2026-12-04T10:00:00+08:00"
+    page.goto(live.url(NEAR_YUHUAN + "&at=" + at.replace("+", "%2B")))
     page.wait_for_selector(".yz-pin")
     store = live.app.extensions["yizhan.store"]
-    expected = [h.station.id for h in store.nearest(NearestQuery(lon=YUHUAN[0], lat=YUHUAN[1], k=20))]
+    query = NearestQuery(lon=YUHUAN[0], lat=YUHUAN[1], k=20, at=datetime.fromisoformat(at))
+    expected = [f["id"] for f in results.answer(store, query, {}).features]  # open first, then by state
     listed = page.eval_on_selector_all("li.card", "cards => cards.map(c => c.id.slice(2))")
     assert listed == expected
     assert {m[0] for m in page.evaluate(MARKERS_JS)} == set(expected)
@@ -143,7 +147,7 @@ def test_markers_sit_at_the_tiles_crs_position(request, phone, server, crs):
     live_server = request.getfixturevalue(server)
     page = phone.page
     page.goto(live_server.url("/station/yh-rest-1"))
-    page.wait_for_selector(".yz-pin")
+    page.wait_for_selector(".yz-pin", state="attached")
     (sid, lat, lon), = page.evaluate(MARKERS_JS)
     want_lon, want_lat = from_wgs84(121.2301, 28.1405, crs)
     assert sid == "yh-rest-1"
@@ -151,6 +155,9 @@ def test_markers_sit_at_the_tiles_crs_position(request, phone, server, crs):
     if crs == "gcj02":  # tiles are asked for (and blocked here); the page still works
         page.wait_for_timeout(500)
         assert any("autonavi.com" in url for url in phone.blocked)
+        # no tile loads: the map folds to its one-line note, no empty grey box
+        page.wait_for_selector("#yz-map-box.no-tiles .map-off", state="visible")
+        assert page.locator("#yz-map-box").bounding_box()["height"] < 120
         phone.clean(allow_blocked_hosts={f"webrd0{i}.is.autonavi.com" for i in range(1, 5)})
     else:
         phone.clean()

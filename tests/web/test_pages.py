@@ -10,8 +10,10 @@ import pytest
 
 from geo.crs import from_wgs84
 from geo.hours import SHANGHAI
+from layers.present import station_answer
 from layers.store import NearestQuery
 from tests.browser.pagedata import GUIYANG, XSS_NAME, XSS_TEMPLATE, YUHUAN, make_app
+from web import results
 
 
 @pytest.fixture(scope="module")
@@ -63,15 +65,24 @@ def test_explicit_english_is_kept_in_links(client):
     assert "lang=zh" in body  # the switch back
 
 
-def test_near_lists_the_nearest_in_store_order(app, client):
+def test_near_lists_the_nearest_open_first_then_by_state(app, client):
+    """The k nearest (plus the nearest open one when none of them is open), by state then distance."""
     lon, lat = GUIYANG
-    r = client.get("/near", query_string={"lat": lat, "lon": lon, "k": 7})
+    at = "2026-12-04T10:00:00+08:00"
+    r = client.get("/near", query_string={"lat": lat, "lon": lon, "k": 7, "at": at})
     assert r.status_code == 200
     body = r.get_data(as_text=True)
-    expected = [h.station.id for h in app.extensions["yizhan.store"].nearest(NearestQuery(lon=lon, lat=lat, k=7))]
-    assert cards(body) == expected
+    store = app.extensions["yizhan.store"]
+    moment = datetime.fromisoformat(at)
+    hits = store.nearest(NearestQuery(lon=lon, lat=lat, k=7, at=moment))
+    rank = {"open": 0, "unknown": 2, "closed": 3, "temporarily_closed": 4}
+    features = [station_answer(h.station, moment, h.distance_m) for h in hits]
+    expected = [f["id"] for f in sorted(features, key=lambda f: (
+        rank[results.state_of(f["properties"], set(), f["id"])], f["properties"]["distance_m"], f["id"]))]
+    assert [i for i in cards(body) if i in expected] == expected
     assert "米" in body or "公里" in body
-    assert body.count('class="btn" href="#m-') == 7
+    paused = sum(1 for f in features if f["properties"]["status"] == "temporarily_closed")
+    assert body.count('class="btn" href="#m-') == len(cards(body)) - paused
 
 
 def test_near_card_has_state_services_call_and_navigation(client):
@@ -103,9 +114,12 @@ def test_near_by_place_name_without_gps(client):
 
 def test_near_accepts_gcj02_input(app, client):
     lon, lat = from_wgs84(YUHUAN[0], YUHUAN[1], "gcj02")
-    body = client.get("/near", query_string={"lat": lat, "lon": lon, "crs": "gcj02", "k": 5}).get_data(as_text=True)
+    at = "2026-12-04T10:00:00+08:00"
+    body = client.get("/near", query_string={"lat": lat, "lon": lon, "crs": "gcj02", "k": 5, "at": at}).get_data(as_text=True)
+    same = client.get("/near", query_string={"lat": YUHUAN[1], "lon": YUHUAN[0], "k": 5, "at": at}).get_data(as_text=True)
     expected = app.extensions["yizhan.store"].nearest(NearestQuery(lon=YUHUAN[0], lat=YUHUAN[1], k=5))
-    assert cards(body) == [h.station.id for h in expected]
+    assert set(cards(body)) >= {h.station.id for h in expected}
+    assert cards(body) == cards(same)
 
 
 def test_near_filters_by_layer_checkboxes(client):
@@ -144,7 +158,8 @@ def test_station_page_and_unknown_station(client):
     r = client.get("/station/yh-window-1")
     body = r.get_data(as_text=True)
     assert r.status_code == 200
-    assert "新生儿入户" in body and "桐梓县" in body and "Mo-Fr 08:30-12:00,14:00-17:30" in body
+    assert "新生儿入户" in body and "桐梓县" in body
+    assert "周一至周五 08:30–12:00、14:00–17:30" in body and "Mo-Fr" not in body.split("<script")[0]
     missing = client.get("/station/no-such-station?lang=en")
     assert missing.status_code == 404 and "not found" in missing.get_data(as_text=True)
     assert missing.mimetype == "text/html"

@@ -13,6 +13,8 @@
 
   var cfg = readConfig();
   var text = cfg.strings || {};
+  var root = document.documentElement;
+  if (!/(^| )js( |$)/.test(root.className)) { root.className += (root.className ? " " : "") + "js"; }
 
   function say(el, message) {
     if (el) { el.textContent = message; el.hidden = !message; }
@@ -25,6 +27,7 @@
     var status = byId("yz-locate-status");
     if (!button || !form || !navigator.geolocation) { return; }
     button.hidden = false;
+    if (byId("yz-or")) { byId("yz-or").hidden = false; }
     button.addEventListener("click", function () {
       say(status, text.locating || "");
       button.disabled = true;
@@ -43,8 +46,71 @@
     });
   }
 
+  /* ---- 大字: text +25 %, remembered in a cookie (the link works without this script too) ---- */
+  function setUpBigText() {
+    var link = byId("yz-big");
+    if (!link) { return; }
+    var on = /(^|; )yz_big=1(;|$)/.test(document.cookie);
+    function show() {
+      root.className = root.className.replace(/(^| )big( |$)/, " ").replace(/^ +| +$/g, "") + (on ? " big" : "");
+      link.setAttribute("aria-pressed", on ? "true" : "false");
+    }
+    show();
+    link.addEventListener("click", function (event) {
+      event.preventDefault();
+      on = !on;
+      document.cookie = "yz_big=" + (on ? "1" : "0") + "; path=/; max-age=31536000; SameSite=Lax";
+      show();
+    });
+  }
+
+  /* ---- 朗读: read the first card aloud, only where the browser has a Chinese voice ---- */
+  function zhVoice() {
+    var voices = window.speechSynthesis ? window.speechSynthesis.getVoices() : [];
+    for (var i = 0; i < voices.length; i++) {
+      if (/^zh([-_]CN)?$/i.test(voices[i].lang) || /^zh[-_]Hans/i.test(voices[i].lang)) { return voices[i]; }
+    }
+    return null;
+  }
+
+  function setUpReadAloud() {
+    var button = byId("yz-read");
+    if (!button || !window.speechSynthesis || !window.SpeechSynthesisUtterance) { return; }
+    function check() { button.hidden = !zhVoice() || !document.querySelector(".card"); }
+    check();
+    if (window.speechSynthesis.addEventListener) { window.speechSynthesis.addEventListener("voiceschanged", check); }
+    button.addEventListener("click", function () {
+      var card = document.querySelector(".card");
+      var voice = zhVoice();
+      if (!card || !voice) { return; }
+      window.speechSynthesis.cancel();
+      var parts = card.querySelectorAll("h2, .distance, .state, .flagline, .line");
+      var words = [];
+      for (var i = 0; i < parts.length; i++) { words.push(parts[i].textContent.replace(/\s+/g, " ")); }
+      var say = new window.SpeechSynthesisUtterance(words.join("。"));
+      say.lang = voice.lang;
+      try { say.voice = voice; } catch (e) { /* the language alone picks a voice then */ }
+      say.rate = 0.9;
+      window.speechSynthesis.speak(say);
+    });
+  }
+
+  /* ---- tiles that never load (blocked, offline): fold the map to its one-line note ---- */
+  function watchTiles() {
+    var box = byId("yz-map-box");
+    var loaded = 0, failed = 0;
+    map.eachLayer(function (layer) {
+      if (!(layer instanceof L.TileLayer)) { return; }
+      layer.on("tileload", function () { loaded += 1; if (box) { box.className = box.className.replace(" no-tiles", ""); } });
+      layer.on("tileerror", function () {
+        failed += 1;
+        if (!loaded && failed >= 2 && box && box.className.indexOf("no-tiles") < 0) { box.className += " no-tiles"; }
+      });
+    });
+  }
+
   /* ---- the map, built by folium; find it and its groups by their global names ---- */
-  var map = cfg.map ? window[cfg.map] : null;
+  var map = null;
   var groups = {};
   var markers = {};
 
@@ -80,7 +146,8 @@
     if (group) {
       group.zoomToShowLayer(marker, function () { marker.openPopup(); });
     } else {
-      map.setView(marker.getLatLng(), Math.max(map.getZoom(), 15));
+      /* no animation: a popup pans itself clear of the controls (autoPanPadding) only when none runs */
+      map.setView(marker.getLatLng(), Math.max(map.getZoom(), 15), {animate: false});
       marker.openPopup();
     }
     return true;
@@ -214,10 +281,12 @@
     apply();
   }
 
-  setUpLocate();
-  if (map) {
+  function setUpMap() {
+    map = cfg.map ? window[cfg.map] : null;
+    if (!map) { return; }
     collectMarkers();
     setUpListSync();
+    watchTiles();
     if (cfg.feed) {
       map.on("moveend", loadViewport);
       setUpLayerFilter();
@@ -225,5 +294,16 @@
     }
     var hash = (window.location.hash || "").replace(/^#m-/, "");
     if (hash && hash !== window.location.hash) { showOnMap(decodeURIComponent(hash)); }
+  }
+
+  setUpLocate();
+  setUpBigText();
+  setUpReadAloud();
+  /* the map's own script runs on DOMContentLoaded (after the deferred Leaflet); ours after it */
+  /* a deferred script runs while readyState is "interactive", before DOMContentLoaded */
+  if (document.readyState !== "complete") {
+    document.addEventListener("DOMContentLoaded", setUpMap);
+  } else {
+    setUpMap();
   }
 }());
