@@ -146,7 +146,7 @@ class OpeningHours:
     @property
     def uses_holidays(self) -> bool:
         """Whether a rule names public holidays (`PH`)."""
-        return self._uses_ph
+        return any(rule.holidays for rule in self.rules)
 
     def weekday_spans(self, weekday: int, holiday: bool = False) -> list[tuple[time, time]]:
         """Open (start, end) of a weekday (0 = Monday), a public holiday or not, after an ordinary day."""
