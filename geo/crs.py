@@ -4,14 +4,16 @@ GCJ-02 is WGS-84 plus a published, deterministic offset (the well-known public f
 Krasovsky ellipsoid); BD-09 is GCJ-02 plus Baidu's published offset. Both inverses are solved by
 fixed-point iteration (the offsets vary slowly, so each step gains ~3 digits), to ~1e-11 degrees.
 
-Which points are shifted: `in_mainland_china` is the rectangle every common implementation
+Which points are shifted: `in_mainland_china` first tests the rectangle every common implementation
 (coordtransform, gcoord, eviltransform...) uses: 72.004 <= lon <= 137.8347, 0.8293 <= lat <= 55.8271,
 boundaries included. The shared test vectors assume it (their 664 city centres all lie inside, their
 "outside China" cases — Denver, lon 183 — outside). It is rough on purpose: it matches what the
 providers' own SDKs do, which is what keeps our links and theirs on the same spot. Points outside
 are returned unchanged by every function here, and the decision is taken on the *input* point
 (so within ~0.01 degrees of the rectangle's edge a round trip can jump by the shift; real Chinese
-places are nowhere near it).
+places are nowhere near it). Inside the rectangle, a polygon test handed in by `use_outline`
+(layers.places.outline: mainland China's outline) decides, so Seoul or Bangkok sent as GCJ-02 are
+not moved; without one (geo stays pure: it reads no file) the rectangle alone decides.
 """
 from __future__ import annotations
 
@@ -128,10 +130,27 @@ def _bd_inverse(lon: Any, lat: Any, m: SimpleNamespace) -> tuple[Any, Any]:
     return _solve(_bd_forward, lon, lat, _bd_inverse_one_step(lon, lat, m), m)
 
 
-# ---- public scalar API -------------------------------------------------------------------------
+# ---- which points shift -------------------------------------------------------------------------
+# (scalar test, vector test) on (lon, lat) degrees, consulted inside the rectangle; None: rectangle only
+_OUTLINE: list[tuple[Callable[[float, float], bool], Callable[[np.ndarray, np.ndarray], np.ndarray]] | None] = [None]
+
+
+def use_outline(contains: Callable[[float, float], bool] | None,
+                contains_many: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None) -> None:
+    """Decide "inside mainland China" by these polygon tests (lon, lat degrees) within the rectangle; None: rectangle."""
+    _OUTLINE[0] = (contains, contains_many) if contains and contains_many else None
+
+
 def in_mainland_china(lon: float, lat: float) -> bool:
-    """True when (lon, lat) in degrees lies in the rough China rectangle where GCJ-02/BD-09 shift (any CRS)."""
-    return CHINA_LON_MIN <= lon <= CHINA_LON_MAX and CHINA_LAT_MIN <= lat <= CHINA_LAT_MAX
+    """True when (lon, lat) in degrees lies in mainland China where GCJ-02/BD-09 shift (any CRS): the rectangle,
+    then the outline when one is installed."""
+    if not (CHINA_LON_MIN <= lon <= CHINA_LON_MAX and CHINA_LAT_MIN <= lat <= CHINA_LAT_MAX):
+        return False
+    outline = _OUTLINE[0]
+    return outline is None or outline[0](lon, lat)
+
+
+# ---- public scalar API -------------------------------------------------------------------------
 
 
 def _guarded(step: Callable[..., tuple[Any, Any]]) -> Callable[[float, float], tuple[float, float]]:
@@ -184,7 +203,8 @@ def wgs84_to_gcj02_and_bd09(lon: float, lat: float) -> tuple[tuple[float, float]
     tests/geo/test_nav_fast.py checks), without the function-table indirection and the calls.
     """
     lon, lat = float(lon), float(lat)
-    if not (CHINA_LON_MIN <= lon <= CHINA_LON_MAX and CHINA_LAT_MIN <= lat <= CHINA_LAT_MAX):
+    if not (CHINA_LON_MIN <= lon <= CHINA_LON_MAX and CHINA_LAT_MIN <= lat <= CHINA_LAT_MAX) or (
+            _OUTLINE[0] is not None and not _OUTLINE[0][0](lon, lat)):
         return (lon, lat), (lon, lat)
     x, y = lon - 105.0, lat - 35.0
     shared = (20.0 * _sin(6.0 * x * _PI) + 20.0 * _sin(2.0 * x * _PI)) * 2.0 / 3.0
@@ -254,9 +274,13 @@ def from_wgs84(lon: float, lat: float, crs: str) -> tuple[float, float]:
 
 # ---- vectorised --------------------------------------------------------------------------------
 def in_mainland_china_many(lons: np.ndarray, lats: np.ndarray) -> np.ndarray:
-    """Boolean array: which (lon, lat) degree pairs lie in the China rectangle (see in_mainland_china)."""
+    """Boolean array: which (lon, lat) degree pairs lie in mainland China (see in_mainland_china)."""
     lons, lats = np.asarray(lons, dtype=float), np.asarray(lats, dtype=float)
-    return (lons >= CHINA_LON_MIN) & (lons <= CHINA_LON_MAX) & (lats >= CHINA_LAT_MIN) & (lats <= CHINA_LAT_MAX)
+    inside = (lons >= CHINA_LON_MIN) & (lons <= CHINA_LON_MAX) & (lats >= CHINA_LAT_MIN) & (lats <= CHINA_LAT_MAX)
+    outline = _OUTLINE[0]
+    if outline is not None and inside.any():
+        inside[inside] = outline[1](lons[inside], lats[inside])
+    return inside
 
 
 def convert_many(lons: np.ndarray, lats: np.ndarray, src: str, dst: str) -> tuple[np.ndarray, np.ndarray]:

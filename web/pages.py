@@ -28,9 +28,10 @@ from layers.errors import InvalidQuery, YizhanError
 from layers.gazetteer import Place, default_gazetteer
 from layers.layerdefs import Layer
 from layers.parks import REPORT_KINDS
+from layers.places.needs import default_vocabulary
 from layers.present import station_answer
 from layers.store import NearestQuery, StationStore
-from web import i18n, maps, params
+from web import i18n, maps, params, place_search
 from web.assets import COMPRESSIBLE, static_url
 from web.errors import error_response
 from web.tiles import TileProvider, choose_provider
@@ -195,7 +196,7 @@ def home():
     parts.config.update(station_api=url_for("api.station", station_id="__ID__"),
                         station_page=link("pages.station", station_id="__ID__"),
                         layer_names={lid: layer.label(i18n.current_language()) for lid, layer in store().layers.items()})
-    return render("home.html", parts=parts)
+    return render("home.html", parts=parts, buttons=need_buttons())
 
 
 @bp.get("/map/points")
@@ -218,24 +219,25 @@ def _near_filters(args: Mapping[str, str]) -> dict[str, Any]:
             "at": params.moment(args)}
 
 
-def _alternatives(endpoint: str, others: list[Place], args: Mapping[str, str], key: str = "q") -> list[dict]:
-    keep = {k: v for k, v in args.items() if k not in ("q", "lat", "lon", "crs", key)}
-    return [{"label": _place_label(p), "url": link(endpoint, **keep, **{key: p.adcode})} for p in others[:5]]
-
-
 @bp.get("/near")
 def near():
     args = _args()
     lang = i18n.current_language()
     filters = _near_filters(args)
-    place, others = None, []
+    place, others, answer, here = None, [], None, None
     if args.get("lat") or args.get("lon"):
         lon, lat = params.point(args)
-    elif args.get("q"):
-        place, others = find_place(args["q"])
-        lon, lat = place.lon, place.lat
+        need = place_search.need_of(args.get("need", ""))
+        here = place_search.where_am_i(lon, lat)
     else:
-        raise InvalidQuery("give lat and lon, or q (a place name)", "q")
+        answer = place_search.search(args.get("q", ""), args.get("need", ""))
+        need = answer.need
+        centre = place_search.centre(answer.place) if answer.place else None
+        if centre is None:
+            return _search_help(answer, args)
+        place, others = answer.place, answer.others
+        lon, lat = centre
+    filters = _apply_need(filters, need)
     query = NearestQuery(lon=lon, lat=lat, k=filters["k"], layers=filters["layers"], services=filters["services"],
                          open_now=filters["open_now"], at=filters["at"])
     at = query.moment()
@@ -245,14 +247,54 @@ def near():
     hits = sorted(store().nearest(query), key=lambda hit: hit.station.id in flagged)
     cards = [dict(station_card(station_answer(h.station, at, h.distance_m, h.nav), i + 1, at),
                   flagged=h.station.id in flagged) for i, h in enumerate(hits)]
-    here_label = _place_label(place) if place else i18n.gettext("map.you_are_here")
+    here_label = place.label if place else i18n.gettext("map.you_are_here")
     parts = maps.results_map(tiles(), lang, _pins(cards), here=(lon, lat), here_label=here_label)
     heading = i18n.gettext("near.title_place", place=place.name) if place else i18n.gettext("near.title")
     chosen = {"q": args.get("q", ""), "layers": filters["layers"], "service": ",".join(filters["services"]),
               "open_now": filters["open_now"]}
     return render("near.html", parts=parts, cards=cards, heading=heading, place=place,
-                  place_label=_place_label(place) if place else "", chosen=chosen,
-                  alternatives=_alternatives("pages.near", others, args), filters_text=_filters_text(filters))
+                  place_label=place.label if place else "", chosen=chosen,
+                  alternatives=_found_links(others, args), filters_text=_filters_text(filters),
+                  understood=answer.understood if answer else "", here=here, need=need)
+
+
+def _apply_need(filters: dict[str, Any], need) -> dict[str, Any]:
+    """A need (讨薪) narrows to its layer and service unless the reader chose kinds themselves."""
+    if need is None or filters["layers"]:
+        return filters
+    services = filters["services"] or ((need.service,) if need.service else ())
+    return {**filters, "layers": (need.layer,), "services": services}
+
+
+def _found_links(found: list, args: Mapping[str, str]) -> list[dict]:
+    keep = {k: v for k, v in args.items() if k not in ("q", "lat", "lon", "crs")}
+    return [{"label": f.label, "url": link("pages.near", **keep, q=place_search.query_for(f))} for f in found]
+
+
+def _search_help(answer, args: Mapping[str, str]):
+    """The search form again (HTTP 200) when a search gives no centre: empty, a list to choose from,
+    near-miss suggestions, or nothing found; with a one-line hint (the hotlines are in the layout)."""
+    if answer.choices:
+        kind, heading = "choose", i18n.gettext("search.help.choose", q=answer.place_text)
+    elif answer.suggestions:
+        kind, heading = "suggest", i18n.gettext("search.help.suggest_title", q=answer.place_text)
+    elif answer.place_text:
+        kind, heading = "none", i18n.gettext("search.help.none", q=answer.place_text)
+    elif answer.need:
+        kind, heading = "need", i18n.gettext("search.help.need", need=answer.need.word)
+    else:
+        kind, heading = "empty", i18n.gettext("search.help.empty")
+    chosen = {"q": args.get("q", "")[:50]}
+    return render("search_help.html", heading=heading, kind=kind, chosen=chosen, need=answer.need,
+                  choices=_found_links(answer.choices, args), choices_total=answer.choices_total,
+                  suggestions=_found_links(answer.suggestions, args), buttons=need_buttons())
+
+
+def need_buttons() -> list[dict[str, str]]:
+    """The home page's need buttons in the reader's language."""
+    lang = i18n.current_language()
+    return [{"need": b.need, "icon": b.icon, "label": b.label.get(lang) or b.label["zh"]}
+            for b in default_vocabulary().buttons]
 
 
 def _filters_text(filters: Mapping[str, Any]) -> str:
