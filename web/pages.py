@@ -227,10 +227,10 @@ def near():
     place, others, answer, here = None, [], None, None
     if args.get("lat") or args.get("lon"):
         lon, lat = params.point(args)
-        need = place_search.need_of(args.get("need", ""))
+        need = place_search.need_of(args.get("need", "").split(",")[-1])
         here = place_search.where_am_i(lon, lat)
     else:
-        answer = place_search.search(args.get("q", ""), args.get("need", ""))
+        answer = place_search.search(args.get("q", ""), args.get("need", "").split(",")[-1])
         need = answer.need
         centre = place_search.centre(answer.place) if answer.place else None
         if centre is None:
