@@ -79,9 +79,12 @@ class NameIndex:
 
     def exact(self, name: str) -> list[Found]:
         """Places filed under exactly this form, best first."""
-        entries = self._exact.get(name, []) + self._table("exact", name)
-        ranked = sorted({(rank(self.resolve(e >> 2), e & 3), e >> 2) for e in entries})
-        return [self.resolve(number) for _, number in ranked]
+        best: dict[int, int] = {}
+        for entry in self._exact.get(name, []) + self._table("exact", name):
+            number, how = entry >> 2, entry & 3
+            best[number] = min(how, best.get(number, how))
+        found = [(self.resolve(number), how) for number, how in best.items()]
+        return [f for f, _ in sorted(found, key=lambda pair: rank(pair[0], pair[1]))]
 
     def pinyin(self, letters: str) -> list[Found]:
         """Places whose pinyin is `letters` (any case), larger areas first."""

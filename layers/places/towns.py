@@ -26,6 +26,7 @@ class Areas:
         self.keys = {key: (arrays[f"{key}_hashes"], arrays[f"{key}_values"]) for key in ("exact", "pinyin", "fuzzy")}
         codes = [str(code) for code in arrays["area_codes"].tolist()]
         self.names = dict(zip(codes, arrays["area_names"].tolist()))
+        self._parents: dict[int, tuple[str, str, str]] = {}
         self.pinyin = {code[:6]: (full, initials) for code, full, initials in
                        zip(codes, arrays["area_pinyin"].tolist(), arrays["area_initials"].tolist())}
 
@@ -40,9 +41,13 @@ class Areas:
     def town(self, i: int) -> Found:
         """Town number i as a Found (centre in WGS-84, None when the source has none)."""
         code = str(self.codes[i])
-        x, y = (int(v) for v in self.xy[i])
+        x, y = self.xy[i].tolist()
         lon, lat = (None, None) if x == NO_CENTRE else (x / SCALE, y / SCALE)
-        return Found("town", str(self.town_names[i]), code, code[:6], lon, lat, *self.parents(code))
+        county = int(code[:6])
+        parents = self._parents.get(county)
+        if parents is None:
+            parents = self._parents[county] = self.parents(code)
+        return Found("town", str(self.town_names[i]), code, code[:6], lon, lat, *parents)
 
     def number_of(self, code: str) -> int | None:
         """The town number of a 12-digit code, or None."""
