@@ -28,7 +28,6 @@ from layers.errors import InvalidQuery, YizhanError
 from layers.gazetteer import Place, default_gazetteer
 from layers.layerdefs import Layer
 from layers.parks import REPORT_KINDS
-from layers.places.needs import default_vocabulary
 from layers.present import station_answer
 from layers.store import NearestQuery, StationStore
 from web import i18n, maps, params, place_search
@@ -196,7 +195,7 @@ def home():
     parts.config.update(station_api=url_for("api.station", station_id="__ID__"),
                         station_page=link("pages.station", station_id="__ID__"),
                         layer_names={lid: layer.label(i18n.current_language()) for lid, layer in store().layers.items()})
-    return render("home.html", parts=parts, buttons=need_buttons())
+    return render("home.html", parts=parts, buttons=place_search.need_buttons())
 
 
 @bp.get("/map/points")
@@ -237,7 +236,7 @@ def near():
             return _search_help(answer, args)
         place, others = answer.place, answer.others
         lon, lat = centre
-    filters = _apply_need(filters, need)
+    filters = place_search.apply_need(filters, need)
     query = NearestQuery(lon=lon, lat=lat, k=filters["k"], layers=filters["layers"], services=filters["services"],
                          open_now=filters["open_now"], at=filters["at"])
     at = query.moment()
@@ -258,14 +257,6 @@ def near():
                   understood=answer.understood if answer else "", here=here, need=need)
 
 
-def _apply_need(filters: dict[str, Any], need) -> dict[str, Any]:
-    """A need (讨薪) narrows to its layer and service unless the reader chose kinds themselves."""
-    if need is None or filters["layers"]:
-        return filters
-    services = filters["services"] or ((need.service,) if need.service else ())
-    return {**filters, "layers": (need.layer,), "services": services}
-
-
 def _found_links(found: list, args: Mapping[str, str]) -> list[dict]:
     keep = {k: v for k, v in args.items() if k not in ("q", "lat", "lon", "crs")}
     return [{"label": f.label, "url": link("pages.near", **keep, q=place_search.query_for(f))} for f in found]
@@ -274,27 +265,10 @@ def _found_links(found: list, args: Mapping[str, str]) -> list[dict]:
 def _search_help(answer, args: Mapping[str, str]):
     """The search form again (HTTP 200) when a search gives no centre: empty, a list to choose from,
     near-miss suggestions, or nothing found; with a one-line hint (the hotlines are in the layout)."""
-    if answer.choices:
-        kind, heading = "choose", i18n.gettext("search.help.choose", q=answer.place_text)
-    elif answer.suggestions:
-        kind, heading = "suggest", i18n.gettext("search.help.suggest_title", q=answer.place_text)
-    elif answer.place_text:
-        kind, heading = "none", i18n.gettext("search.help.none", q=answer.place_text)
-    elif answer.need:
-        kind, heading = "need", i18n.gettext("search.help.need", need=answer.need.word)
-    else:
-        kind, heading = "empty", i18n.gettext("search.help.empty")
-    chosen = {"q": args.get("q", "")[:50]}
-    return render("search_help.html", heading=heading, kind=kind, chosen=chosen, need=answer.need,
-                  choices=_found_links(answer.choices, args), choices_total=answer.choices_total,
-                  suggestions=_found_links(answer.suggestions, args), buttons=need_buttons())
-
-
-def need_buttons() -> list[dict[str, str]]:
-    """The home page's need buttons in the reader's language."""
-    lang = i18n.current_language()
-    return [{"need": b.need, "icon": b.icon, "label": b.label.get(lang) or b.label["zh"]}
-            for b in default_vocabulary().buttons]
+    kind, key, values = place_search.help_kind(answer)
+    return render("search_help.html", heading=i18n.gettext(key, **values), kind=kind, chosen={"q": args.get("q", "")[:50]},
+                  need=answer.need, choices=_found_links(answer.choices, args), choices_total=answer.choices_total,
+                  suggestions=_found_links(answer.suggestions, args), buttons=place_search.need_buttons())
 
 
 def _filters_text(filters: Mapping[str, Any]) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import Any
 
 from flask import current_app
 
@@ -13,6 +14,7 @@ from layers.places.needs import Need
 from layers.places.ours import OwnPlaces
 from layers.places.reverse import default_boundaries
 from layers.places.search import Answer, default_search
+from web import i18n
 
 LOGGER = logging.getLogger(__name__)
 _LOCK = threading.Lock()
@@ -78,3 +80,31 @@ def where_am_i(lon: float, lat: float) -> tuple[str, str] | None:
     if current is not None and here.county and current.name != here.county:  # renamed since 2016: 玉环县 -> 玉环市
         area = area[: -len(here.county)] + current.name
     return area, here.town
+
+
+def apply_need(filters: dict[str, Any], need: Need | None) -> dict[str, Any]:
+    """A need (讨薪) narrows /near to its layer and service unless the reader chose kinds themselves."""
+    if need is None or filters["layers"]:
+        return filters
+    services = filters["services"] or ((need.service,) if need.service else ())
+    return {**filters, "layers": (need.layer,), "services": services}
+
+
+def need_buttons() -> list[dict[str, str]]:
+    """The home page's need buttons in the reader's language."""
+    lang = i18n.current_language()
+    return [{"need": b.need, "icon": b.icon, "label": b.label.get(lang) or b.label["zh"]}
+            for b in default_search().needs.buttons]
+
+
+def help_kind(answer: Answer) -> tuple[str, str, dict[str, str]]:
+    """(kind, heading message key, its values) of the page for a search without a centre."""
+    if answer.choices:
+        return "choose", "search.help.choose", {"q": answer.place_text}
+    if answer.suggestions:
+        return "suggest", "search.help.suggest_title", {"q": answer.place_text}
+    if answer.place_text:
+        return "none", "search.help.none", {"q": answer.place_text}
+    if answer.need:
+        return "need", "search.help.need", {"need": answer.need.word}
+    return "empty", "search.help.empty", {}
