@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Any
 
 from flask import current_app
@@ -19,6 +20,7 @@ from web import i18n
 LOGGER = logging.getLogger(__name__)
 _LOCK = threading.Lock()
 AREA_KINDS = ("province", "prefecture", "county", "town")
+OWN_REFRESH_S = 60.0
 
 
 def _areas_of(adcode: str) -> tuple[str, str, str]:
@@ -31,18 +33,23 @@ def _areas_of(adcode: str) -> tuple[str, str, str]:
 
 
 def own_places() -> OwnPlaces:
-    """This app's parks and stations as search targets, cached until their numbers change."""
+    """This app's parks and stations as search targets. Rebuilt when their numbers change, looked at
+    no more than every OWN_REFRESH_S seconds (counting a million stations costs tens of ms)."""
+    cached = current_app.extensions.get("yizhan.own_places")
+    now = time.monotonic()
+    if cached and now - cached[0] < OWN_REFRESH_S:
+        return cached[2]
     store = current_app.extensions["yizhan.store"]
     parks = current_app.extensions.get("yizhan.parks")
     park_list = parks.list_parks() if parks else []
-    key = (store.count(), len(park_list), tuple(p.slug for p in park_list))
-    cached = current_app.extensions.get("yizhan.own_places")
-    if cached and cached[0] == key:
-        return cached[1]
+    key = (store.count(), tuple(p.slug for p in park_list))
     with _LOCK:
-        own = OwnPlaces(park_list, store.iter_all(), _areas_of)
-        current_app.extensions["yizhan.own_places"] = (key, own)
-        LOGGER.info("place search: %d own names indexed", len(own.found))
+        if cached and cached[1] == key:
+            own = cached[2]
+        else:
+            own = OwnPlaces(park_list, store.iter_all(), _areas_of)
+            LOGGER.info("place search: %d own names indexed", len(own.found))
+        current_app.extensions["yizhan.own_places"] = (now, key, own)
     return own
 
 

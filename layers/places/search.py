@@ -98,7 +98,7 @@ class PlaceSearch:
         text = " ".join(tokens(query))[:MAX_QUERY_CHARS]
         need = self.needs.get(compact(text))
         rest = "" if need else text
-        if need is None:
+        if need is None and not self._resolve(compact(text), own):  # a name with a need word in it (…驿站) stays whole
             need, rest = self.needs.split(text)
         answer = Answer(query=text, need=need, place_text=compact(rest))
         if answer.place_text:

@@ -171,3 +171,28 @@ def test_points_outside_mainland_china_are_not_shifted(search_client, lon, lat, 
         return body["features"][0]["properties"]["distance_m"]
 
     assert first(crs) == first("wgs84")
+
+
+@pytest.fixture(params=["embedded", "postgis"])
+def fresh_app(request, tmp_path):
+    config = {"DATA_DIR": str(tmp_path), "SEED": False, "TESTING": True}
+    if request.param == "postgis":
+        config["DATABASE_URL"] = request.getfixturevalue("postgis_url")
+    app = create_app(config)
+    yield app
+    app.extensions["yizhan.store"].close()
+
+
+def test_a_new_station_becomes_searchable_by_name_and_street(fresh_app, monkeypatch):
+    from layers.model import Station
+    from web import place_search
+
+    client = fresh_app.test_client()
+    assert geocode(client, "试验工会驿站")["places"] == []
+    monkeypatch.setattr(place_search, "OWN_REFRESH_S", 0.0)
+    fresh_app.extensions["yizhan.store"].put(Station(
+        id="t-1", lon=106.7135, lat=26.5725, name="试验工会驿站", layer="rest_station", adcode=NANMING,
+        address="贵阳市南明区试验大道8号", services=("drinking_water",), source="test"))
+    first = geocode(client, "试验工会驿站")["places"][0]
+    assert (first["kind"], first["code"], first["county"]) == ("station", "t-1", "南明区")
+    assert geocode(client, "南明区试验大道")["places"][0]["kind"] == "street"
