@@ -150,8 +150,8 @@ def test_points_inside_are_shifted_and_the_vector_test_agrees(outline_installed)
     assert crs.to_wgs84(*SHANGHAI, "gcj02") != SHANGHAI
     rng = np.random.default_rng(7)
     lons, lats = rng.uniform(72, 138, 3000), rng.uniform(0.8, 55.8, 3000)
-    many = crs.in_mainland_china_many(lons, lats)
-    assert many.tolist() == [crs.in_mainland_china(x, y) for x, y in zip(lons.tolist(), lats.tolist())]
+    many = crs.shifts_here_many(lons, lats)
+    assert many.tolist() == [crs.shifts_here(x, y) for x, y in zip(lons.tolist(), lats.tolist())]
     assert 0 < many.sum() < len(many)
 
 
