@@ -14,7 +14,7 @@ import numpy as np
 import shapely
 
 from layers.places.shipped import read_polygons
-from layers.places.towns import NO_CENTRE, Areas, load_areas
+from layers.places.towns import NO_CENTRE, Areas, default_areas
 
 GAP_DEG = 0.01  # ~1 km: how far a point may lie outside every boundary and still be placed
 
@@ -87,4 +87,4 @@ class Boundaries:
 def default_boundaries() -> Boundaries:
     """The shipped boundaries, loaded on first use (once per process)."""
     polygons, rest = read_polygons("fences.npz")
-    return Boundaries(polygons, rest["adcode"], load_areas())
+    return Boundaries(polygons, rest["adcode"], default_areas())

@@ -19,7 +19,7 @@ from layers.places.index import ALIAS, FULL, SHORT, NameIndex
 from layers.places.names import compact, is_pinyin, short_name, tokens
 from layers.places.needs import Need, NeedVocabulary, default_vocabulary
 from layers.places.ours import OwnPlaces
-from layers.places.towns import Areas, load_areas, load_char_sounds
+from layers.places.towns import Areas, default_areas, load_char_sounds
 
 AREA_KINDS = ("province", "prefecture", "county")
 MAX_CHOICES = 12
@@ -204,4 +204,4 @@ class PlaceSearch:
 @lru_cache(maxsize=1)
 def default_search() -> PlaceSearch:
     """The shipped nationwide search, built once per process."""
-    return PlaceSearch(default_gazetteer(), load_areas(), default_vocabulary(), load_char_sounds())
+    return PlaceSearch(default_gazetteer(), default_areas(), default_vocabulary(), load_char_sounds())

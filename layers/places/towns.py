@@ -7,6 +7,7 @@ few milliseconds and ~15 MB, and a town becomes a `Found` only when a search ans
 from __future__ import annotations
 
 import gzip
+from functools import lru_cache
 
 import numpy as np
 
@@ -61,6 +62,12 @@ def load_areas() -> Areas:
     """The shipped towns, centres already in WGS-84."""
     with np.load(GAZETTEER_DIR / "towns.npz") as arrays:
         return Areas({key: arrays[key] for key in arrays.files})
+
+
+@lru_cache(maxsize=1)
+def default_areas() -> Areas:
+    """The shipped towns, loaded once per process (shared by the search and where-am-I)."""
+    return load_areas()
 
 
 def load_char_sounds() -> dict[str, str]:
