@@ -303,8 +303,10 @@ def convert_many(lons: np.ndarray, lats: np.ndarray, src: str, dst: str) -> tupl
     out_lat = np.array(lats, dtype=float, copy=True)
     if out_lon.shape != out_lat.shape:
         raise ValueError(f"lons and lats differ in shape: {out_lon.shape} vs {out_lat.shape}")
+    if not steps:
+        return out_lon, out_lat
     inside = shifts_here_many(out_lon, out_lat)
-    if not steps or not inside.any():
+    if not inside.any():
         return out_lon, out_lat
     lon, lat = out_lon[inside], out_lat[inside]
     for step in steps:
