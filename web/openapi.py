@@ -137,7 +137,8 @@ def _meta_paths() -> dict:
         "province": {"type": "string", "nullable": True}, "city": {"type": "string"}, "county": {"type": "string"},
         "label": {"type": "string"}, "lon": {"type": "number", "nullable": True},
         "lat": {"type": "number", "nullable": True}, "centre_of": {"type": "string", "nullable": True,
-                                                                   "enum": ["place", "county", None]}}}
+                                                                   "enum": ["place", "county", None]},
+        "former_adcodes": {"type": "array", "items": {"type": "string"}}}}
     health = {"type": "object", "required": ["status", "store"], "properties": {
         "status": {"type": "string", "enum": ["ok", "unavailable"]},
         "store": {"type": "object", "required": ["ok", "kind"], "properties": {

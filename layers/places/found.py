@@ -60,4 +60,4 @@ class Found(NamedTuple):
         """The place as the geocode API answers it (WGS-84 lon/lat, or null when unknown)."""
         return {"name": self.name, "kind": self.kind, "level": self.kind, "code": self.code, "adcode": self.adcode,
                 "province": self.province, "city": self.city, "county": self.county, "label": self.label,
-                "lon": self.lon, "lat": self.lat}
+                "lon": self.lon, "lat": self.lat, "former_adcodes": list(self.former)}
