@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from layers.factory import open_store
 from layers.layerdefs import load_layers
+from layers.places.outline import install as install_china_outline
 from layers.seed import SAMPLE_STATIONS
 from web import api, assets, geocode_api, history_api, meta, ogc, pages, planner
 from web.auth import init_auth
@@ -33,6 +34,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if config:
         app.config.update(config)
     settings = check_config(app.config)
+    install_china_outline()  # GCJ-02/BD-09 shift only inside mainland China's outline, not its rectangle
     app.json.ensure_ascii = False
     layers = load_layers()
     app.extensions["yizhan.tokens"] = settings["tokens"]

@@ -4,14 +4,17 @@ GCJ-02 is WGS-84 plus a published, deterministic offset (the well-known public f
 Krasovsky ellipsoid); BD-09 is GCJ-02 plus Baidu's published offset. Both inverses are solved by
 fixed-point iteration (the offsets vary slowly, so each step gains ~3 digits), to ~1e-11 degrees.
 
-Which points are shifted: `in_mainland_china` is the rectangle every common implementation
+Which points are shifted (`shifts_here`): first the rectangle every common implementation
 (coordtransform, gcoord, eviltransform...) uses: 72.004 <= lon <= 137.8347, 0.8293 <= lat <= 55.8271,
 boundaries included. The shared test vectors assume it (their 664 city centres all lie inside, their
 "outside China" cases — Denver, lon 183 — outside). It is rough on purpose: it matches what the
 providers' own SDKs do, which is what keeps our links and theirs on the same spot. Points outside
 are returned unchanged by every function here, and the decision is taken on the *input* point
 (so within ~0.01 degrees of the rectangle's edge a round trip can jump by the shift; real Chinese
-places are nowhere near it).
+places are nowhere near it); `in_mainland_china` is that rectangle alone (the imports' plausibility
+test). Inside the rectangle, a polygon test handed in by `use_outline`
+(layers.places.outline: mainland China's outline) decides, so Seoul or Bangkok sent as GCJ-02 are
+not moved; without one (geo stays pure: it reads no file) the rectangle alone decides.
 """
 from __future__ import annotations
 
@@ -128,16 +131,38 @@ def _bd_inverse(lon: Any, lat: Any, m: SimpleNamespace) -> tuple[Any, Any]:
     return _solve(_bd_forward, lon, lat, _bd_inverse_one_step(lon, lat, m), m)
 
 
-# ---- public scalar API -------------------------------------------------------------------------
+# ---- which points shift -------------------------------------------------------------------------
+# (scalar test, vector test) on (lon, lat) degrees, consulted inside the rectangle; None: rectangle only
+_OUTLINE: list[tuple[Callable[[float, float], bool], Callable[[np.ndarray, np.ndarray], np.ndarray]] | None] = [None]
+
+
+def use_outline(contains: Callable[[float, float], bool] | None,
+                contains_many: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None) -> None:
+    """Shift only where these polygon tests (lon, lat degrees) say mainland China, within the rectangle; None: rectangle."""
+    _OUTLINE[0] = (contains, contains_many) if contains and contains_many else None
+
+
 def in_mainland_china(lon: float, lat: float) -> bool:
-    """True when (lon, lat) in degrees lies in the rough China rectangle where GCJ-02/BD-09 shift (any CRS)."""
+    """True when (lon, lat) in degrees lies in the rough China rectangle (any CRS): the plausibility test."""
     return CHINA_LON_MIN <= lon <= CHINA_LON_MAX and CHINA_LAT_MIN <= lat <= CHINA_LAT_MAX
+
+
+def shifts_here(lon: float, lat: float) -> bool:
+    """True when GCJ-02/BD-09 apply at (lon, lat) degrees: inside the rectangle, then inside the installed
+    outline of mainland China (when one is installed)."""
+    if not (CHINA_LON_MIN <= lon <= CHINA_LON_MAX and CHINA_LAT_MIN <= lat <= CHINA_LAT_MAX):
+        return False
+    outline = _OUTLINE[0]
+    return outline is None or outline[0](lon, lat)
+
+
+# ---- public scalar API -------------------------------------------------------------------------
 
 
 def _guarded(step: Callable[..., tuple[Any, Any]]) -> Callable[[float, float], tuple[float, float]]:
     def convert_one(lon: float, lat: float) -> tuple[float, float]:
         lon, lat = float(lon), float(lat)
-        if not in_mainland_china(lon, lat):
+        if not shifts_here(lon, lat):
             return lon, lat
         return step(lon, lat, _SCALAR)
     return convert_one
@@ -171,7 +196,7 @@ def bd09_to_gcj02(lon: float, lat: float) -> tuple[float, float]:
 
 def wgs84_to_bd09(lon: float, lat: float) -> tuple[float, float]:
     """WGS-84 (lon, lat) degrees -> BD-09 (lon, lat) degrees; unchanged outside mainland China."""
-    if not in_mainland_china(lon, lat):
+    if not shifts_here(lon, lat):
         return float(lon), float(lat)
     return _bd_forward(*_gcj_forward(float(lon), float(lat), _SCALAR), _SCALAR)
 
@@ -182,6 +207,9 @@ def wgs84_to_gcj02_and_bd09(lon: float, lat: float) -> tuple[tuple[float, float]
     This runs for every station of every answer, so it is `_gcj_forward` and `_bd_forward` written
     out for floats: the same operations in the same order (bit for bit the same results, which
     tests/geo/test_nav_fast.py checks), without the function-table indirection and the calls.
+    It tests the rectangle only, not an installed outline: it makes the navigation links of stored
+    stations (every station at load), which the import already keeps inside China, and the
+    outline's test would add ~5 us a point near coasts and borders.
     """
     lon, lat = float(lon), float(lat)
     if not (CHINA_LON_MIN <= lon <= CHINA_LON_MAX and CHINA_LAT_MIN <= lat <= CHINA_LAT_MAX):
@@ -208,7 +236,7 @@ def wgs84_to_gcj02_and_bd09(lon: float, lat: float) -> tuple[tuple[float, float]
 
 def bd09_to_wgs84(lon: float, lat: float) -> tuple[float, float]:
     """BD-09 (lon, lat) degrees -> WGS-84 (lon, lat) degrees; unchanged outside mainland China."""
-    if not in_mainland_china(lon, lat):
+    if not shifts_here(lon, lat):
         return float(lon), float(lat)
     return _gcj_inverse(*_bd_inverse(float(lon), float(lat), _SCALAR), _SCALAR)
 
@@ -235,7 +263,7 @@ def convert(lon: float, lat: float, src: str, dst: str) -> tuple[float, float]:
     """(lon, lat) degrees from CRS `src` to `dst` (names in CRS_NAMES); ValueError for an unknown name."""
     steps = _chain(src, dst)
     lon, lat = float(lon), float(lat)
-    if not steps or not in_mainland_china(lon, lat):
+    if not steps or not shifts_here(lon, lat):
         return lon, lat
     for step in steps:
         lon, lat = step(lon, lat, _SCALAR)
@@ -259,6 +287,15 @@ def in_mainland_china_many(lons: np.ndarray, lats: np.ndarray) -> np.ndarray:
     return (lons >= CHINA_LON_MIN) & (lons <= CHINA_LON_MAX) & (lats >= CHINA_LAT_MIN) & (lats <= CHINA_LAT_MAX)
 
 
+def shifts_here_many(lons: np.ndarray, lats: np.ndarray) -> np.ndarray:
+    """Boolean array: where GCJ-02/BD-09 apply (see shifts_here)."""
+    inside = in_mainland_china_many(lons, lats)
+    outline = _OUTLINE[0]
+    if outline is not None and inside.any():
+        inside[inside] = outline[1](np.asarray(lons, dtype=float)[inside], np.asarray(lats, dtype=float)[inside])
+    return inside
+
+
 def convert_many(lons: np.ndarray, lats: np.ndarray, src: str, dst: str) -> tuple[np.ndarray, np.ndarray]:
     """Arrays of (lon, lat) degrees from CRS `src` to `dst`, numpy-vectorised; new float arrays."""
     steps = _chain(src, dst)
@@ -266,8 +303,10 @@ def convert_many(lons: np.ndarray, lats: np.ndarray, src: str, dst: str) -> tupl
     out_lat = np.array(lats, dtype=float, copy=True)
     if out_lon.shape != out_lat.shape:
         raise ValueError(f"lons and lats differ in shape: {out_lon.shape} vs {out_lat.shape}")
-    inside = in_mainland_china_many(out_lon, out_lat)
-    if not steps or not inside.any():
+    if not steps:
+        return out_lon, out_lat
+    inside = shifts_here_many(out_lon, out_lat)
+    if not inside.any():
         return out_lon, out_lat
     lon, lat = out_lon[inside], out_lat[inside]
     for step in steps:

@@ -138,11 +138,14 @@ def _meta_paths() -> dict:
         "has_origins": {"type": "boolean"}, "services": {"type": "array", "items": {
             "type": "object", "required": ["id", "name"], "properties": {
                 "id": {"type": "string"}, "name": {"$ref": "#/components/schemas/Names"}}}}}}
+    kinds = ["province", "prefecture", "county", "town", "park", "station", "street"]
     place = {"type": "object", "required": ["name", "adcode", "level", "lon", "lat"], "properties": {
-        "name": {"type": "string"}, "adcode": {"type": "string"},
-        "level": {"type": "string", "enum": ["province", "prefecture", "county"]},
-        "province": {"type": "string", "nullable": True}, "lon": {"type": "number", "nullable": True},
-        "lat": {"type": "number", "nullable": True}, "aliases": {"type": "array", "items": {"type": "string"}},
+        "name": {"type": "string"}, "adcode": {"type": "string"}, "code": {"type": "string"},
+        "level": {"type": "string", "enum": kinds}, "kind": {"type": "string", "enum": kinds},
+        "province": {"type": "string", "nullable": True}, "city": {"type": "string"}, "county": {"type": "string"},
+        "label": {"type": "string"}, "lon": {"type": "number", "nullable": True},
+        "lat": {"type": "number", "nullable": True}, "centre_of": {"type": "string", "nullable": True,
+                                                                   "enum": ["place", "county", None]},
         "former_adcodes": {"type": "array", "items": {"type": "string"}}}}
     health = {"type": "object", "required": ["status", "store"], "properties": {
         "status": {"type": "string", "enum": ["ok", "read_only", "unavailable"],
@@ -159,7 +162,8 @@ def _meta_paths() -> dict:
                                    "responses": {"200": answer({"type": "object", "required": ["layers"], "properties": {
                                        "layers": {"type": "array", "items": layer}}}, "layers"), **errors()}}},
         "/api/v1/geocode": {"get": {
-            "summary": "places by Chinese name (county, prefecture, province; short and old names) or adcode",
+            "summary": ("places by Chinese name (province, prefecture, county, town; short and old names), park, "
+                        "station, street, pinyin or adcode; near-misses as suggestions; a need word found in q"),
             "parameters": [param("q", {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_CHARS,
                                        "pattern": r"\S"}, "a place name or 6-digit adcode", True),
                            param("limit", {"type": "integer", "minimum": 1, "maximum": 50, "default": 10}, "how many")],
@@ -167,7 +171,11 @@ def _meta_paths() -> dict:
                                          "properties": {"query": {"type": "string"},
                                                         "crs": {"type": "string", "enum": ["wgs84"]},
                                                         "numberReturned": {"type": "integer", "minimum": 0},
-                                                        "places": {"type": "array", "items": place}}},
+                                                        "places": {"type": "array", "items": place},
+                                                        "suggestions": {"type": "array", "items": place},
+                                                        "ambiguous": {"type": "boolean"},
+                                                        "understood": {"type": "string"},
+                                                        "need": {"type": "object", "nullable": True}}},
                                         "places, centres in WGS-84"), **errors()}}},
         "/healthz": {"get": {"summary": "liveness, with the store's state",
                              "responses": {"200": answer(health, "up", headers=no_store),

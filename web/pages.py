@@ -30,7 +30,17 @@ from layers.layerdefs import Layer
 from layers.parks import REPORT_KINDS
 from layers.present import station_answer
 from layers.store import NearestQuery, StationStore
-from web import cards, hotlines, hours_words, i18n, maps, params, results, station_facts
+from web import (
+    cards,
+    hotlines,
+    hours_words,
+    i18n,
+    maps,
+    params,
+    place_search,
+    results,
+    station_facts,
+)
 from web.assets import COMPRESSIBLE, static_url
 from web.errors import error_response
 from web.tiles import TileProvider, choose_provider
@@ -179,7 +189,7 @@ def home():
     parts.config.update(station_api=url_for("api.station", station_id="__ID__"),
                         station_page=link("pages.station", station_id="__ID__"),
                         layer_names={lid: layer.label(i18n.current_language()) for lid, layer in store().layers.items()})
-    return render("home.html", parts=parts)
+    return render("home.html", parts=parts, buttons=place_search.need_buttons())
 
 
 @bp.get("/map/points")
@@ -202,24 +212,25 @@ def _near_filters(args: Mapping[str, str]) -> dict[str, Any]:
             "at": params.moment(args)}
 
 
-def _alternatives(endpoint: str, others: list[Place], args: Mapping[str, str], key: str = "q") -> list[dict]:
-    keep = {k: v for k, v in args.items() if k not in ("q", "lat", "lon", "crs", key)}
-    return [{"label": _place_label(p), "url": link(endpoint, **keep, **{key: p.adcode})} for p in others[:5]]
-
-
 @bp.get("/near")
 def near():
     args = _args()
     lang = i18n.current_language()
     filters = _near_filters(args)
-    place, others = None, []
+    place, others, answer, here = None, [], None, None
     if args.get("lat") or args.get("lon"):
         lon, lat = params.point(args)
-    elif args.get("q"):
-        place, others = find_place(args["q"])
-        lon, lat = place.lon, place.lat
+        need = place_search.need_of(args.get("need", "").split(",")[-1])
+        here = place_search.where_am_i(lon, lat)
     else:
-        raise InvalidQuery("give lat and lon, or q (a place name)", "q")
+        answer = place_search.search(args.get("q", ""), args.get("need", "").split(",")[-1])
+        need = answer.need
+        centre = place_search.centre(answer.place) if answer.place else None
+        if centre is None:
+            return _search_help(answer, args)
+        place, others = answer.place, answer.others
+        lon, lat = centre
+    filters = place_search.apply_need(filters, need)
     query = NearestQuery(lon=lon, lat=lat, k=filters["k"], layers=filters["layers"], services=filters["services"],
                          open_now=filters["open_now"], at=filters["at"])
     at = query.moment()
@@ -229,7 +240,7 @@ def near():
     number = (panel["first_now"] or panel["items"][0])["number"]
     cards_ = [station_card(f, i + 1, at, flags, number) for i, f in enumerate(found.features)]
     beyond = station_card(found.open_beyond, "", at, flags, number) if found.open_beyond else None
-    here_label = _place_label(place) if place else i18n.gettext("map.you_are_here")
+    here_label = place.label if place else i18n.gettext("map.you_are_here")
     parts = maps.results_map(tiles(), lang, _pins(cards_), here=(lon, lat), here_label=here_label)
     heading = i18n.gettext("near.title_place", place=place.name) if place else i18n.gettext("near.title")
     chosen = {"q": args.get("q", ""), "layers": filters["layers"], "service": ",".join(filters["services"]),
@@ -237,8 +248,23 @@ def near():
     return render("near.html", parts=parts, cards=cards_, heading=heading, place=place, at=at, hotlines=panel,
                   needs=filters["layers"], nothing_open=found.nothing_open, beyond=beyond,
                   cap=i18n.translate(lang, "unit.km", n=f"{found.cap_m / 1000:g}"),
-                  place_label=_place_label(place) if place else "", chosen=chosen,
-                  alternatives=_alternatives("pages.near", others, args), filters_text=_filters_text(filters))
+                  place_label=place.label if place else "", chosen=chosen,
+                  alternatives=_found_links(others, args), filters_text=_filters_text(filters),
+                  understood=answer.understood if answer else "", here=here, need=need)
+
+
+def _found_links(found: list, args: Mapping[str, str]) -> list[dict]:
+    keep = {k: v for k, v in args.items() if k not in ("q", "lat", "lon", "crs")}
+    return [{"label": f.label, "url": link("pages.near", **keep, q=place_search.query_for(f))} for f in found]
+
+
+def _search_help(answer, args: Mapping[str, str]):
+    """The search form again (HTTP 200) when a search gives no centre: empty, a list to choose from,
+    near-miss suggestions, or nothing found; with a one-line hint (the hotlines are in the layout)."""
+    kind, key, values = place_search.help_kind(answer)
+    return render("search_help.html", heading=i18n.gettext(key, **values), kind=kind, chosen={"q": args.get("q", "")[:50]},
+                  need=answer.need, choices=_found_links(answer.choices, args), choices_total=answer.choices_total,
+                  suggestions=_found_links(answer.suggestions, args), buttons=place_search.need_buttons())
 
 
 def _filters_text(filters: Mapping[str, Any]) -> str:

@@ -73,8 +73,10 @@ def test_geocode_api(client):
 
 def test_geocode_api_finds_old_names_and_codes(client):
     assert client.get("/api/v1/geocode?q=玉环县").get_json()["places"][0]["name"] == "玉环市"
+    assert client.get("/api/v1/geocode?q=玉环县").get_json()["places"][0]["former_adcodes"] == ["331021"]
     assert client.get("/api/v1/geocode?q=520322").get_json()["places"][0]["name"] == "桐梓县"
-    assert client.get("/api/v1/geocode?q=火星").get_json()["places"] == []
+    # 火星 is a real 街道 of 长沙 since towns are searchable; nonsense still finds nothing
+    assert client.get("/api/v1/geocode?q=不存在的地方xyz").get_json()["places"] == []
 
 
 @pytest.mark.parametrize("query,parameter", [("", "q"), ("q=", "q"), ("q=%20", "q"), ("q=" + "长" * 51, "q"),

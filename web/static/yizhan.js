@@ -109,6 +109,45 @@
     });
   }
 
+  /* ---- need buttons: with no place typed, ask for the location once (kept for the visit) ---- */
+  function setUpNeeds() {
+    var form = byId("yz-search");
+    var box = byId("yz-needs");
+    if (!form || !box || !navigator.geolocation) { return; }
+    var status = byId("yz-locate-status");
+    function go(need, here) {
+      var chosen = byId("yz-need-chosen") || document.createElement("input");
+      chosen.type = "hidden"; chosen.id = "yz-need-chosen"; chosen.name = "need"; chosen.value = need;
+      form.appendChild(chosen);
+      if (here) {
+        form.elements.lat.value = here[0]; form.elements.lon.value = here[1];
+        form.elements.lat.disabled = false; form.elements.lon.disabled = false;
+        if (form.elements.q) { form.elements.q.disabled = true; }
+      }
+      form.submit();
+    }
+    function ask(need) {
+      var saved = null;
+      try { saved = JSON.parse(window.sessionStorage.getItem("yz-here") || "null"); } catch (e) { saved = null; }
+      if (saved) { go(need, saved); return; }
+      say(status, text.locating || "");
+      navigator.geolocation.getCurrentPosition(function (pos) {
+        var here = [pos.coords.latitude.toFixed(6), pos.coords.longitude.toFixed(6)];
+        try { window.sessionStorage.setItem("yz-here", JSON.stringify(here)); } catch (e) { /* private mode */ }
+        go(need, here);
+      }, function () { go(need, null); }, {enableHighAccuracy: true, timeout: 15000, maximumAge: 60000});
+    }
+    var buttons = box.getElementsByTagName("button");
+    for (var i = 0; i < buttons.length; i++) {
+      buttons[i].addEventListener("click", function (event) {
+        var q = form.elements.q;
+        if (q && q.value.replace(/\s+/g, "")) { return; }  /* a place typed: the plain submit carries it */
+        event.preventDefault();
+        ask(this.value);
+      });
+    }
+  }
+
   /* ---- the map, built by folium; find it and its groups by their global names ---- */
   var map = null;
   var groups = {};
@@ -299,6 +338,7 @@
   setUpLocate();
   setUpBigText();
   setUpReadAloud();
+  setUpNeeds();
   /* the map's own script runs on DOMContentLoaded (after the deferred Leaflet); ours after it */
   /* a deferred script runs while readyState is "interactive", before DOMContentLoaded */
   if (document.readyState !== "complete") {
