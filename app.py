@@ -10,18 +10,25 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from layers.factory import open_store
+from layers.ingest.seed import SAMPLE_STATIONS
 from layers.layerdefs import load_layers
 from layers.places.outline import install as install_china_outline
-from layers.seed import SAMPLE_STATIONS
-from web import api, assets, geocode_api, history_api, meta, ogc, pages, planner
+from web import assets, meta
+from web.api import geocode as geocode_api
+from web.api import history as history_api
+from web.api import stations as api
+from web.api.data import bp as data_api_bp
+from web.api.data_cli import register_data_cli
 from web.auth import init_auth
 from web.cli import register_cli
 from web.config import DEFAULTS, check_config
-from web.data_api import bp as data_api_bp
-from web.data_cli import register_data_cli
 from web.errors import register_error_handlers
 from web.jsonio import FastJSONProvider
-from web.parks import init_parks
+from web.ogc import routes as ogc
+from web.pages import routes as pages
+from web.parks.pages import init_parks
+from web.planner import api as planner
+from web.planner import page as planner_page  # noqa: F401  (its /planner routes go on planner.bp)
 from web.security import init_security
 
 

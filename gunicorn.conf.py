@@ -72,7 +72,7 @@ def on_starting(server) -> None:
     from flask import Config
 
     from web.config import DEFAULTS, ConfigError, check_config
-    from web.tiles import choose_provider
+    from web.pages.tiles import choose_provider
 
     config = Config(os.getcwd(), DEFAULTS)
     config.from_prefixed_env("YIZHAN")

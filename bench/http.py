@@ -71,11 +71,11 @@ def fill_store(n: int, data_dir: str, database_url: str | None) -> str:
     log(f"imported {n} stations in {time.perf_counter() - started:.1f} s")
     store.close()
     if database_url:
-        from layers.parks_postgis import PostgisParkStore
+        from layers.postgis.parks import PostgisParkStore
 
         parks = PostgisParkStore(database_url)
     else:
-        from layers.parks_sqlite import SqliteParkStore
+        from layers.embedded.parks import SqliteParkStore
 
         parks = SqliteParkStore(data_dir)
     rows = list(read_geojson_parks(SAMPLE_PARKS))

@@ -74,17 +74,17 @@ def _rss_mb() -> float:
 # ---- children -----------------------------------------------------------------------------------
 def child_import(kind: str, csv_path: str, where: str) -> dict:
     """Full import of the CSV (crs gcj02) into a fresh store; seconds per phase, rows/s, peak RSS."""
-    from layers.ingest import CHUNK_ROWS, import_table
-    from layers.ingest_read import read_file
+    from layers.ingest.importer import CHUNK_ROWS, import_table
+    from layers.ingest.read import read_file
     from layers.layerdefs import load_layers
 
     layers = load_layers()
     if kind == "embedded":
-        from layers.embedded import EmbeddedStore
+        from layers.embedded.store import EmbeddedStore
 
         store = EmbeddedStore(where, layers, seed=None)
     else:
-        from layers.postgis import PostgisStore
+        from layers.postgis.store import PostgisStore
 
         store = PostgisStore(where, layers, seed=None)
     marks: dict[str, float] = {}
@@ -235,11 +235,11 @@ def main(argv: list[str] | None = None) -> None:
         write_section("ingest", (
             f"## Import (`python -m bench.ingest --rows {args.rows}`)\n\n{machine()}, {version or 'no PostgreSQL'}"
             f" (local cluster, fsync off); {os.cpu_count()} cores shared with other work\n\n{text}\n\n"
-            "*import*: `layers.ingest.import_table` end to end from the CSV file (GCJ-02, all 18 fields, ~200,000 "
+            "*import*: `layers.ingest.importer.import_table` end to end from the CSV file (GCJ-02, all 18 fields, ~200,000 "
             "distinct names): read (pandas), check every row (coordinates, swap, China box, layer, services, hours, "
             "adcode, phone, dates, ids, same name within 10 m), convert to WGS-84, and write all or nothing with "
             "audit rows into an empty store. The file is read 100,000 rows at a time (`CsvStream`; *read* is the "
-            "encoding check and the first 25,000 rows) and the store's bulk load (`layers.bulk`) writes each "
+            "encoding check and the first 25,000 rows) and the store's bulk load (`layers.ingest.bulk`) writes each "
             "checked chunk inside the one open transaction while the next chunk is read and checked, so *check* "
             "includes the reading and writing of all chunks but the last; *rest of write* is the last chunk, index "
             "builds and the commit "

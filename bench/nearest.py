@@ -48,8 +48,8 @@ def run_size(n: int, q: int, brute_q: int) -> dict:
     from scipy.spatial import cKDTree
 
     from geo.distance import unit_xyz
-    from layers.index import SphereIndex
     from layers.layerdefs import load_layers
+    from layers.memory.index import SphereIndex
 
     t0 = time.perf_counter()
     for _ in _stations(n):  # the cost of making the records alone, subtracted below

@@ -23,7 +23,7 @@ from werkzeug.serving import make_server
 
 from app import create_app
 from bench.results import machine, write_section
-from web.parks import init_parks
+from web.parks.pages import init_parks
 
 HEADERS = {"Accept-Encoding": "gzip", "Accept-Language": "zh-CN"}
 

@@ -60,12 +60,12 @@ def load_rounds(rounds: int) -> list[dict]:
 
 def search_times(searches: int) -> tuple[np.ndarray, np.ndarray, int]:
     """(search seconds, where-am-I seconds, own names) for `searches` queries each, in process."""
+    from layers.ingest.seed import SAMPLE_STATIONS, read_geojson_stations
     from layers.layerdefs import load_layers
     from layers.parks import read_geojson_parks
     from layers.places.ours import OwnPlaces
     from layers.places.reverse import default_boundaries
     from layers.places.search import default_search
-    from layers.seed import SAMPLE_STATIONS, read_geojson_stations
     from web.place_search import _areas_of
 
     own = OwnPlaces(read_geojson_parks(), read_geojson_stations(SAMPLE_STATIONS, load_layers()), _areas_of)

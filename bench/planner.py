@@ -60,7 +60,7 @@ def make_instance(seed: int = 2026) -> dict[str, np.ndarray]:
 
 def ours(kind: str, path: str) -> dict:
     """Run inside a child process: our solver end to end on the saved instance."""
-    from geo.sites import choose_sites
+    from geo.plan.sites import choose_sites
 
     data = np.load(path)
     none = np.zeros(0)
@@ -126,7 +126,7 @@ def main() -> None:
         print(json.dumps(ours(*args.inner)))
         return
     from bench.results import write_section
-    from geo.plan_index import pair_geodesic_m
+    from geo.plan.index import pair_geodesic_m
 
     WORK.mkdir(parents=True, exist_ok=True)
     inst = make_instance()

@@ -104,8 +104,8 @@ def time_all(stores, url: str, points) -> tuple[float, ...]:
 
 def run_size(cluster, layers, n: int, queries: int, checks: int) -> dict:
     """Import, time and check one size in a fresh database of `cluster`."""
-    from layers.embedded import EmbeddedStore
-    from layers.postgis import PostgisStore
+    from layers.embedded.store import EmbeddedStore
+    from layers.postgis.store import PostgisStore
 
     url = cluster.create_database(f"bench_{n}")
     store = PostgisStore(url, layers, mirror=False)
@@ -189,7 +189,7 @@ def main(argv: list[str] | None = None) -> None:
             f"## PostGIS store (k={K})\n\n`python -m bench.postgis` — {machine()}, {version.split(',')[0]}, "
             "local cluster (fsync off), client on the same machine\n\n"
             f"{out}\n\nms: mean per query over {args.queries:,} single queries in a Python loop (best of 3 rounds; store and raw interleaved query by query). "
-            "*mirror*: `PostgisStore.nearest` as configured by default — from the process's mirror (layers/pg_mirror.py: "
+            "*mirror*: `PostgisStore.nearest` as configured by default — from the process's mirror (layers/postgis/mirror.py: "
             "the in-memory index and rows, kept current by LISTEN/NOTIFY; *full load*: opening it). "
             "*SQL*: the same with YIZHAN_PG_MIRROR=0 — KNN `<->` candidates (k+2, more only when the exactness bound is not yet met), exact WGS-84 re-rank, Station objects. "
             "*raw*: the same `ORDER BY geog <-> point LIMIT 5` on one psycopg2 connection (sphere order, tuples). "

@@ -46,9 +46,9 @@ def _csv(path: Path, rows: int) -> None:
 
 
 def run(rows: int, queries: int) -> dict:
-    from layers.embedded import EmbeddedStore
+    from layers.embedded.store import EmbeddedStore
+    from layers.ingest.seed import SAMPLE_STATIONS, read_geojson_stations
     from layers.layerdefs import load_layers
-    from layers.seed import SAMPLE_STATIONS, read_geojson_stations
 
     layers = load_layers()
     folder = Path(tempfile.mkdtemp(prefix="yizhan-bench-refresh-"))

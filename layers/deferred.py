@@ -12,8 +12,8 @@ import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 
 from layers.audit import AuditEntry
-from layers.bulk import BulkLoad
 from layers.errors import StoreUnavailable
+from layers.ingest.bulk import BulkLoad
 from layers.layerdefs import Layer
 from layers.model import Station
 from layers.store import Hit, ImportResult, NearestQuery, Page, StationStore

@@ -5,9 +5,9 @@ import logging
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+from layers.ingest.seed import SAMPLE_STATIONS, read_geojson_stations
 from layers.layerdefs import Layer
 from layers.model import Station
-from layers.seed import SAMPLE_STATIONS, read_geojson_stations
 from layers.store import StationStore
 
 LOGGER = logging.getLogger(__name__)
@@ -21,7 +21,7 @@ def open_store(
 
     PostGIS is opened through a DeferredStore: if the database is down at start the app still
     starts, answers 503 and opens the store once the database is back. With `pg_mirror` each
-    process answers nearest and radius queries from its own mirror (layers/pg_mirror.py).
+    process answers nearest and radius queries from its own mirror (layers/postgis/mirror.py).
     """
     def seed() -> Iterator[Station] | None:  # a fresh iterator for every attempt to open
         if seed_path and Path(seed_path).exists():
@@ -30,14 +30,14 @@ def open_store(
 
     if database_url:
         from layers.deferred import DeferredStore
-        from layers.pg_pool import describe
-        from layers.postgis import PostgisStore
+        from layers.postgis.pool import describe
+        from layers.postgis.store import PostgisStore
 
         LOGGER.info("opening PostGIS store at %s", describe(database_url))
         return DeferredStore(lambda: PostgisStore(database_url, layers, seed=seed(), read_urls=read_urls,
                                                   mirror=pg_mirror),
                              layers, kind=PostgisStore.kind)
-    from layers.embedded import EmbeddedStore
+    from layers.embedded.store import EmbeddedStore
 
     LOGGER.info("opening embedded store in %s", data_dir)
     return EmbeddedStore(data_dir, layers, seed=seed())

@@ -3,7 +3,7 @@
 A park is a WGS-84 point with a stable slug. Scan counts are per park per Asia/Shanghai day and
 hold nothing about who scanned (no IP, no cookie, no user agent). Reports name a station, a
 kind and an optional note (plain text, at most 500 characters; escaping is the page's job).
-`ParkStore` is the contract; `layers.parks_sqlite` and `layers.parks_postgis` implement it.
+`ParkStore` is the contract; `layers.embedded.parks` and `layers.postgis.parks` implement it.
 """
 from __future__ import annotations
 
@@ -18,10 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from geo.hours import SHANGHAI, rfc3339
-from layers.counters import HitCounters, RateLimiter  # noqa: F401  (RateLimiter: its old home)
+from layers.counters import HitCounters
 from layers.errors import InvalidStation, YizhanError
 from layers.model import LONE_SURROGATE, NOT_UNICODE, point_problem
-from layers.scans import ScanBuffer  # noqa: F401  (its old home)
 
 LOGGER = logging.getLogger(__name__)
 SAMPLE_PARKS = Path(__file__).resolve().parent.parent / "data" / "sample_parks.geojson"

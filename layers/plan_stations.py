@@ -1,8 +1,8 @@
 """The existing stations a planner question needs, taken from the store's spatial index.
 
-Coverage and site choice use, for each demand point, only its nearest serving station (`geo.coverage`,
-`geo.sites`). So instead of every stored station, the planner gets the serving stations in the boxes
-within radius_m of the demand (`geo.plan_reach.reach_box`; one `in_bbox` query per group of nearby
+Coverage and site choice use, for each demand point, only its nearest serving station (`geo.plan.coverage`,
+`geo.plan.sites`). So instead of every stored station, the planner gets the serving stations in the boxes
+within radius_m of the demand (`geo.plan.reach.reach_box`; one `in_bbox` query per group of nearby
 demand points, at most MAX_BOXES), and, for each demand point with none of them within radius_m,
 its nearest serving station from boxes grown four times at a time (the whole store only once a box
 would wrap the globe). Each point's nearest is the one a scan of every station finds; the cost
@@ -16,8 +16,8 @@ from datetime import datetime
 
 import numpy as np
 
-from geo.plan_index import nearest_m
-from geo.plan_reach import reach_box
+from geo.plan.index import nearest_m
+from geo.plan.reach import reach_box
 from layers.model import Station
 from layers.store import NearestQuery, StationStore, attribute_match, is_open_at
 

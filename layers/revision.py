@@ -1,7 +1,7 @@
 """A station's revision tag (its HTTP ETag) and the If-Match check, the same for every store.
 
 The tag is a digest of the station as stored (id, layer, WGS-84 lon/lat and its props JSON,
-`layers.stored_rows.props_json`): every change of the station changes it, both stores give the
+`layers.memory.stored_rows.props_json`): every change of the station changes it, both stores give the
 same tag for the same station, and no store needs a column for it. Writes compare it inside
 their transaction, with the station read under the write lock, so a write made on a stale copy
 is refused (PreconditionFailed, HTTP 412) instead of overwriting a change it never saw.
@@ -12,8 +12,8 @@ import hashlib
 from collections.abc import Collection
 
 from layers.errors import PreconditionFailed
+from layers.memory.stored_rows import props_json
 from layers.model import Station
-from layers.stored_rows import props_json
 
 ANY = "*"
 

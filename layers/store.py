@@ -10,17 +10,18 @@ from __future__ import annotations
 import abc
 import logging
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from geo.hours import SHANGHAI, parse_hours
 from layers.audit import AuditEntry
+from layers.import_result import ImportResult
 from layers.layerdefs import Layer
 from layers.model import Station
 
 if TYPE_CHECKING:
-    from layers.bulk import BulkLoad
+    from layers.ingest.bulk import BulkLoad
 
 LOGGER = logging.getLogger(__name__)
 MAX_K = 100
@@ -64,16 +65,6 @@ class Page:
 
     stations: tuple[Station, ...]
     number_matched: int
-
-
-@dataclass(frozen=True)
-class ImportResult:
-    """What an all-or-nothing import wrote: rows inserted, rows updated, rows left as they were."""
-
-    inserted: int
-    updated: int
-    ids: tuple[str, ...] = field(default=(), repr=False)
-    unchanged: int = 0
 
 
 def is_open_at(station: Station, at: datetime) -> bool | None:
@@ -164,7 +155,7 @@ class StationStore(abc.ABC):
         the stored ones are neither written nor audited (counted as `unchanged`)."""
 
     def bulk_loader(self, rows: int, *, actor: str | None = None) -> BulkLoad | None:
-        """An open all-or-nothing load of about `rows` new stations (layers.bulk) when the store is
+        """An open all-or-nothing load of about `rows` new stations (layers.ingest.bulk) when the store is
         empty and can write while the import is still checked; None: use `import_rows`."""
         return None
 

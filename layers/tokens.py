@@ -1,7 +1,7 @@
 """API tokens kept in the station database: a name, the SHA-256 digest (never the token), a role.
 
-`TokenStore` is the contract; `layers.tokens_sqlite` (the embedded store's file) and
-`layers.tokens_postgis` (a table made by migration 0003) implement it.
+`TokenStore` is the contract; `layers.embedded.tokens` (the embedded store's file) and
+`layers.postgis.tokens` (a table made by migration 0003) implement it.
 """
 from __future__ import annotations
 

@@ -18,6 +18,7 @@ from werkzeug.security import safe_join
 
 bp = Blueprint("assets", __name__)
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 VENDOR_DIRS = {"leaflet": Path(xstatic.pkg.leaflet.BASE_DIR),
                "leaflet_markercluster": Path(xstatic.pkg.leaflet_markercluster.BASE_DIR)}
 COMPRESSIBLE = ("text/html", "text/css", "application/javascript", "text/javascript", "application/json",

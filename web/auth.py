@@ -59,11 +59,11 @@ def parse_tokens(raw: str | None) -> dict[str, str]:
 def init_auth(app: Flask, database_url: str | None, data_dir: str) -> TokenStore:
     """Put the token store beside the station store (PostGIS when a URL is set); opens nothing yet."""
     if database_url:
-        from layers.tokens_postgis import PostgisTokenStore
+        from layers.postgis.tokens import PostgisTokenStore
 
         tokens: TokenStore = PostgisTokenStore(database_url)
     else:
-        from layers.tokens_sqlite import SqliteTokenStore
+        from layers.embedded.tokens import SqliteTokenStore
 
         tokens = SqliteTokenStore(data_dir)
     app.extensions[TOKEN_STORE] = tokens

@@ -17,7 +17,7 @@ def _open(where: str):
     """A store from a `postgresql://` URL or an embedded-store directory, never seeded."""
     layers = current_app.extensions["yizhan.store"].layers
     if where.startswith(("postgresql://", "postgres://")):
-        from layers.postgis import PostgisStore
+        from layers.postgis.store import PostgisStore
 
         return PostgisStore(where, layers)
     return open_store(layers, where, seed_path=None)
@@ -76,8 +76,8 @@ def register_cli(app: Flask) -> None:
     @click.option("--url", envvar="YIZHAN_DATABASE_URL", required=True, help="postgresql://… (default: YIZHAN_DATABASE_URL)")
     def db_upgrade(url: str) -> None:
         """Create the postgis extension if missing and apply pending migrations (idempotent)."""
-        from layers.pg_pool import describe
-        from layers.pg_schema import upgrade
+        from layers.postgis.pool import describe
+        from layers.postgis.schema import upgrade
 
         applied = upgrade(url)
         click.echo(f"{describe(url)}: applied {', '.join(applied)}" if applied else f"{describe(url)}: up to date")

@@ -5,7 +5,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from layers.ingest_limits import ImportLimits
+from layers.ingest.limits import ImportLimits
 from web.auth import parse_tokens
 
 DEFAULTS: dict[str, Any] = {
@@ -27,7 +27,7 @@ DEFAULTS: dict[str, Any] = {
     "EXPORT_LIMIT": 10,  # public exports per client per EXPORT_WINDOW_S (web/security.py)
     "EXPORT_WINDOW_S": 600,
     "SMALL_BODY_MAX": 64 * 1024,  # JSON writes (reports, stations, parks); imports keep MAX_CONTENT_LENGTH
-    "IMPORT_MAX_ROWS": 200_000,  # rows of one POST /api/v1/import (layers/ingest_limits.py)
+    "IMPORT_MAX_ROWS": 200_000,  # rows of one POST /api/v1/import (layers/ingest/limits.py)
     "IMPORT_MAX_UNZIPPED_BYTES": 256 * 1024 * 1024,  # what a zipped Shapefile may unpack to, over HTTP
     "CLI_IMPORT_MAX_ROWS": 5_000_000,  # `flask stations import` (the 1M-row benchmark fits)
     "CLI_IMPORT_MAX_UNZIPPED_BYTES": 512 * 1024 * 1024,

@@ -58,9 +58,7 @@ def register_error_handlers(app: Flask) -> None:
         status = exc.code or 500
         message = exc.description or exc.name
         if not _wants_json():
-            from web.pages import (
-                error_page,  # pages answer people with a page in their language
-            )
+            from web.pages.render import error_page
 
             return _with_exception_headers(error_page(status, "http", None, message), exc)
         if status == 404:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
 
-from web.openapi import openapi_document
+from web.openapi.document import openapi_document
 
 bp = Blueprint("meta", __name__)
 

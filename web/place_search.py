@@ -9,8 +9,8 @@ from typing import Any
 
 from flask import current_app
 
-from layers.gazetteer import default_gazetteer
 from layers.places.found import Found
+from layers.places.gazetteer import default_gazetteer
 from layers.places.needs import Need
 from layers.places.ours import OwnPlaces
 from layers.places.reverse import default_boundaries

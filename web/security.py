@@ -3,7 +3,7 @@
 `init_security(app)` installs it all (once; a second call does nothing).
 
 Content-Security-Policy: scripts, styles, fonts and fetches from the app itself only; images
-also from the configured tile server's host(s) (`web.tiles`). The pages embed inline blocks:
+also from the configured tile server's host(s) (`web.pages.tiles`). The pages embed inline blocks:
 folium's map script (end of <body>), folium's map CSS (<head>) and the self-contained park
 page's and poster's <style>. They are allowed by their SHA-256 hashes, never by 'unsafe-inline'
 for scripts. Hashes are taken from *trusted sources only*, not from the finished page: the map
@@ -48,7 +48,7 @@ from layers.parks import shanghai_date
 from web.bodies import settle, take_whole
 from web.errors import error_response
 from web.origin_check import cross_site_write
-from web.tiles import choose_provider
+from web.pages.tiles import choose_provider
 
 LOGGER = logging.getLogger(__name__)
 ACCESS_LOG = logging.getLogger("yizhan.access")
@@ -159,9 +159,7 @@ def _refuse(status: int, code: str, message: str, headers: dict[str, str] | None
             request.accept_mimetypes.best == "application/json":
         response = error_response(status, code, message)
     else:
-        from web.pages import (
-            error_page,  # pages answer people with a page in their language
-        )
+        from web.pages.render import error_page
 
         response = current_app.make_response(error_page(status, code, None, message))
     response.headers.update(headers or {})

@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from layers.gazetteer import Gazetteer, Place, default_gazetteer
-from layers.gazetteer import short_name as county_short
 from layers.places.found import KIND_ORDER, Found
+from layers.places.gazetteer import Gazetteer, Place, default_gazetteer
+from layers.places.gazetteer import short_name as county_short
 from layers.places.index import ALIAS, FULL, SHORT, NameIndex
 from layers.places.names import compact, is_pinyin, short_name, tokens
 from layers.places.needs import Need, NeedVocabulary, default_vocabulary

@@ -10,7 +10,7 @@ from geo.crs import from_wgs84
 from layers.store import NearestQuery
 from tests.browser.conftest import screenshot
 from tests.browser.pagedata import XSS_NAME, XSS_TEMPLATE, YUHUAN
-from web import results
+from web.pages import results
 
 MARKERS_JS = """() => {
   const cfg = JSON.parse(document.getElementById('yz-config').textContent);

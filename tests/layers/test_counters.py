@@ -11,10 +11,10 @@ from layers.errors import StoreUnavailable
 
 def open_parks(kind: str, where):
     if kind == "sqlite":
-        from layers.parks_sqlite import SqliteParkStore
+        from layers.embedded.parks import SqliteParkStore
 
         return SqliteParkStore(str(where))
-    from layers.parks_postgis import PostgisParkStore
+    from layers.postgis.parks import PostgisParkStore
 
     return PostgisParkStore(where)
 
@@ -88,7 +88,7 @@ def test_no_address_is_stored(two, tmp_path):
 
 
 def test_limiter_counts_in_memory_while_the_database_is_gone(tmp_path):
-    from layers.parks_sqlite import SqliteParkStore
+    from layers.embedded.parks import SqliteParkStore
 
     store = SqliteParkStore(str(tmp_path))
     limiter = RateLimiter(2, 600, store.counters, "report")

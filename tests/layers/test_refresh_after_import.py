@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from geo.hours import SHANGHAI
-from layers.embedded import EmbeddedStore
+from layers.embedded.store import EmbeddedStore
 from layers.store import NearestQuery
 from tests.conftest import REPO
 from tests.stations import brute_nearest, random_stations
@@ -27,10 +27,10 @@ _WRITER = textwrap.dedent("""
     kind, where, base, new, moved, deleted = sys.argv[1], sys.argv[2], *map(int, sys.argv[3:])
     layers = load_layers()
     if kind == "embedded":
-        from layers.embedded import EmbeddedStore
+        from layers.embedded.store import EmbeddedStore
         store = EmbeddedStore(where, layers)
     else:
-        from layers.postgis import PostgisStore
+        from layers.postgis.store import PostgisStore
         store = PostgisStore(where, layers)
     old = random_stations(layers, base)
     fresh = [replace(s, id="other-" + s.id) for s in random_stations(layers, new, seed=11)]
@@ -50,7 +50,7 @@ def served(request, tmp_path, layers):
         store = EmbeddedStore(tmp_path, layers, seed=seed)
         yield store, lambda: store._index, "embedded", str(tmp_path)
     else:
-        from layers.postgis import PostgisStore
+        from layers.postgis.store import PostgisStore
 
         url = request.getfixturevalue("postgis_url")
         store = PostgisStore(url, layers, seed=seed, mirror=True)

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from geo.hours import SHANGHAI
-from layers.embedded import EmbeddedStore
+from layers.embedded.store import EmbeddedStore
 from layers.errors import Conflict, InvalidQuery, StationNotFound
 from layers.model import Station
 from layers.present import hours_summary, station_answer
@@ -23,7 +23,7 @@ STORES = ["embedded", "postgis", "postgis-sql"]  # postgis: nearest from its mir
 def make_store(kind: str, request, tmp_path_factory, layers, seed, db_fixture: str):
     if kind == "embedded":
         return EmbeddedStore(tmp_path_factory.mktemp("embedded"), layers, seed=seed)
-    from layers.postgis import PostgisStore
+    from layers.postgis.store import PostgisStore
 
     url = request.getfixturevalue(db_fixture)
     return PostgisStore(url, layers, seed=seed, mirror=kind == "postgis")

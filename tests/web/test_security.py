@@ -9,8 +9,8 @@ import pytest
 
 from app import create_app
 from tests.web.conftest import EDITOR_TOKEN, TOKENS
+from web.pages.tiles import choose_provider
 from web.security import EXTENSION, csp_hash, init_security
-from web.tiles import choose_provider
 
 INLINE = re.compile(r"<(script|style)\b([^>]*)>(.*?)</\1>", re.DOTALL)
 
