@@ -96,7 +96,10 @@ _CHILD = textwrap.dedent("""
     report = import_table(read_csv(body), store, dry_run=True)
     store.close()
     out = report.to_json()
-    print(json.dumps({"peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    # VmHWM, this process's own peak: ru_maxrss survives exec, so it would report the test runner's
+    # size at fork time (519 MB late in a full run) instead of the import's
+    hwm_kb = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+    print(json.dumps({"peak_mb": hwm_kb / 1024,
                       "rows_rejected": out["rows_rejected"], "by_code": out["rejected_by_code"],
                       "ids_matched": out["ids_matched"], "first": out["rejected"][:2]}))
 """)
