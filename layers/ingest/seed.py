@@ -8,7 +8,7 @@ from pathlib import Path
 from layers.layerdefs import Layer
 from layers.model import Station, station_from_feature
 
-SAMPLE_STATIONS = Path(__file__).resolve().parent.parent / "data" / "sample_stations.geojson"
+SAMPLE_STATIONS = Path(__file__).resolve().parents[2] / "data" / "sample_stations.geojson"
 
 
 def read_geojson_stations(path: Path, layers: Mapping[str, Layer]) -> Iterator[Station]:

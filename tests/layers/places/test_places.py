@@ -21,7 +21,7 @@ from layers.places.reverse import default_boundaries
 from layers.places.search import default_search
 from layers.places.towns import load_areas
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 SHARED = REPO.parent / "shared" / "data"
 IN_CI = os.environ.get("CI", "").lower() == "true"
 SEOUL, BANGKOK, SHANGHAI = (126.978, 37.5665), (100.5018, 13.7563), (121.4737, 31.2304)

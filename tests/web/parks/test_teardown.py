@@ -2,17 +2,17 @@
 from __future__ import annotations
 
 import logging
-import os
 import subprocess
 import sys
 import textwrap
 
 import pytest
 
+from tests.conftest import REPO as ROOT
 from tests.web.parks.test_pages import make_parks_app
 
 BROWSER = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148 MicroMessenger/8.0.47"
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+REPO = str(ROOT)
 
 
 @pytest.fixture(params=["sqlite", "postgis"])
