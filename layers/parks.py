@@ -11,13 +11,14 @@ import abc
 import json
 import logging
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from geo.hours import SHANGHAI, rfc3339
+from layers.close_hooks import CloseHooks
 from layers.counters import HitCounters
 from layers.errors import InvalidStation, YizhanError
 from layers.model import LONE_SURROGATE, NOT_UNICODE, point_problem
@@ -206,23 +207,12 @@ def travel_minutes(distance_m: float) -> tuple[int, int]:
 
 
 # ---- the contract --------------------------------------------------------------------------
-class ParkStore(abc.ABC):
+class ParkStore(CloseHooks, abc.ABC):
     """Parks, daily scan counts and reports, kept in the same backend as the stations."""
 
     kind = "abstract"
     counters: HitCounters | None = None  # the shared hit counters in the same database
 
-    def on_close(self, hook: Callable[[], None]) -> None:
-        """Run `hook` first when the store closes (the scan buffer's last flush)."""
-        self.__dict__.setdefault("_close_hooks", []).append(hook)
-
-    def run_close_hooks(self) -> None:
-        """Run (once) what `on_close` registered; a failing hook is logged, the others still run."""
-        for hook in self.__dict__.pop("_close_hooks", []):
-            try:
-                hook()
-            except Exception:
-                LOGGER.exception("a close hook of the park store failed")
 
     @abc.abstractmethod
     def list_parks(self) -> list[Park]:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from geo.hours import SHANGHAI, parse_hours
 from layers.audit import AuditEntry
+from layers.close_hooks import CloseHooks
 from layers.import_result import ImportResult
 from layers.layerdefs import Layer
 from layers.model import Station
@@ -104,7 +105,7 @@ def round_distance(distance_m: float) -> float:
     return round(distance_m, 3)
 
 
-class StationStore(abc.ABC):
+class StationStore(CloseHooks, abc.ABC):
     """The contract every station store implements; coordinates are WGS-84 degrees."""
 
     kind = "abstract"
@@ -188,14 +189,3 @@ class StationStore(abc.ABC):
         """A text that changes with every committed change of the stations; None: unknown (do not cache)."""
         return None
 
-    def on_close(self, hook: Callable[[], None]) -> None:
-        """Run `hook` first when the store closes (the app's last scan-count flush)."""
-        self.__dict__.setdefault("_close_hooks", []).append(hook)
-
-    def run_close_hooks(self) -> None:
-        """Run (once) what `on_close` registered; a failing hook is logged, the others still run."""
-        for hook in self.__dict__.pop("_close_hooks", []):
-            try:
-                hook()
-            except Exception:
-                LOGGER.exception("a close hook of the station store failed")
