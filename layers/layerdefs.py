@@ -27,6 +27,7 @@ class Layer:
     coverage_radius_m: float
     has_origins: bool
     services: Mapping[str, Mapping[str, str]]
+    cap_m: float | None = None  # how far pages look for an open station of this layer, metres
 
     def label(self, lang: str = "zh") -> str:
         """The layer's name in `lang` (zh or en), falling back to Chinese."""
@@ -71,6 +72,7 @@ def _layer_from_json(raw: dict, source: Path) -> Layer:
         coverage_radius_m=float(raw.get("coverage_radius_m", raw["default_radius_m"])),
         has_origins=bool(raw.get("has_origins", False)),
         services=MappingProxyType({k: MappingProxyType(dict(v)) for k, v in raw["services"].items()}),
+        cap_m=float(raw["cap_m"]) if raw.get("cap_m") else None,
     )
 
 
