@@ -76,11 +76,18 @@ def _layer_from_json(raw: dict, source: Path) -> Layer:
     )
 
 
+def read_definitions(directory: Path = DEFS_DIR) -> list[tuple[Path, dict]]:
+    """(path, parsed JSON) of every `*.json` file in `directory`, in display order: by each file's
+    `order` (files without one last), then by file name."""
+    found = [(path, json.loads(path.read_text(encoding="utf-8"))) for path in sorted(directory.glob("*.json"))]
+    return sorted(found, key=lambda pair: float(pair[1].get("order", float("inf"))))
+
+
 def load_layers(directory: Path = DEFS_DIR) -> dict[str, Layer]:
-    """Every layer defined by a `*.json` file in `directory`, keyed by id, in file-name order."""
+    """Every layer defined by a `*.json` file in `directory`, keyed by id, in display order."""
     layers: dict[str, Layer] = {}
-    for path in sorted(directory.glob("*.json")):
-        layers[path.stem] = _layer_from_json(json.loads(path.read_text(encoding="utf-8")), path)
+    for path, raw in read_definitions(directory):
+        layers[path.stem] = _layer_from_json(raw, path)
     if not layers:
         raise ValueError(f"no layer definitions in {directory}")
     LOGGER.debug("loaded %d layers from %s", len(layers), directory)
