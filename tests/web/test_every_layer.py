@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 
 import pytest
 
 from app import create_app
-from layers.layerdefs import read_definitions
+from layers.layerdefs import load_layers, read_definitions
+from layers.places.needs import read_vocabulary
 from tests.web.conftest import EDITOR_TOKEN, TOKENS
+from web import results
 
 LAYERS = [raw for _path, raw in read_definitions()]
 IDS = [raw["id"] for raw in LAYERS]
@@ -77,3 +80,20 @@ def test_import_by_chinese_name_and_export_by_layer(empty_app, raw):
     exported = client.get(f"/api/v1/export?format=csv&layer={raw['id']}").get_data(as_text=True)
     rows = list(csv.DictReader(io.StringIO(exported.lstrip("\ufeff"))))
     assert [(r["id"], r["layer"]) for r in rows] == [(sid, raw["id"])]
+
+
+def test_a_new_layer_file_brings_its_own_cap_and_place(tmp_path):
+    """The two things that needed code to add a layer are data now: the open-station cap (web/results.py
+    kept caps by layer id) and the display order (layers followed their file names)."""
+    for path, raw in read_definitions():
+        (tmp_path / path.name).write_text(json.dumps(raw, ensure_ascii=False), encoding="utf-8")
+    new = {"id": "zz_shelter", "order": 5, "name": {"zh": "避寒点", "en": "Winter shelter"}, "colour": "#5f3dc4",
+           "icon": "house", "default_radius_m": 5000, "cap_m": 12345, "services": {"bed": {"zh": "床位"}},
+           "needs": {"避寒": "bed"}, "need_buttons": [{"need": "避寒", "icon": "home", "label": {"zh": "避寒"}}]}
+    (tmp_path / "zz_shelter.json").write_text(json.dumps(new, ensure_ascii=False), encoding="utf-8")
+    layers = load_layers(tmp_path)
+    assert list(layers) == ["zz_shelter", *IDS]
+    assert results.cap_m(layers["zz_shelter"]) == 12345
+    assert [results.cap_m(layers[lid]) for lid in ("rest_station", "gig_market", "training_center")] == [
+        10_000, 30_000, 100_000]
+    assert read_vocabulary(tmp_path).buttons[0].need == "避寒"
