@@ -13,6 +13,7 @@ from data.places import load_gazetteer
 from data.records import Context, Record
 from data.stations import rest_stations, rights_posts
 from data.windows import service_windows, worker_centres
+from data.work import gig_markets, training_centres
 from layers.layerdefs import load_layers
 from layers.model import validate_station
 
@@ -24,7 +25,8 @@ PARKS_FILE = "sample_parks.geojson"
 
 def build_records(ctx: Context) -> list[Record]:
     """Every sample station of every layer, sorted by id (ids must be unique)."""
-    records = rights_posts(ctx) + rest_stations(ctx) + service_windows(ctx) + worker_centres(ctx)
+    records = (rights_posts(ctx) + rest_stations(ctx) + service_windows(ctx) + worker_centres(ctx)
+               + gig_markets(ctx) + training_centres(ctx))
     ids = [r.id for r in records]
     if len(set(ids)) != len(ids):
         raise ValueError("duplicate station ids in the sample data")

@@ -47,7 +47,7 @@ AREA_CODES = {
 }
 # Public hotlines used where no local number is given.
 HOTLINES = {"rest_station": "12351", "rights_post": "12348", "service_window": "12345",
-            "worker_center": "12333"}
+            "worker_center": "12333", "gig_market": "12333", "training_center": "12333"}
 
 HOURS = {
     "rest_station": [("Mo-Su 07:00-21:00", 44), ("24/7", 15), ("Mo-Sa 08:00-20:00; Su off", 15),
@@ -59,6 +59,10 @@ HOURS = {
                        ("Mo-Fr 09:00-17:00; Sa 09:00-12:00; PH off", 35), (None, 5)],
     "worker_center": [("Mo-Fr 09:00-17:00; Sa 09:00-12:00; PH off", 40), ("Mo-Sa 08:00-20:00; Su off", 30),
                       ("Mo-Fr 08:30-12:00,14:00-17:30", 20), ("Mo-Su 07:00-21:00", 5), (None, 5)],
+    # gig markets open at dawn, when employers come to pick up a day's workers
+    "gig_market": [("Mo-Su 05:30-12:00", 55), ("Mo-Sa 05:00-11:30", 20), ("Mo-Su 06:00-18:00", 20), (None, 5)],
+    "training_center": [("Mo-Fr 08:30-12:00,14:00-17:30", 60),
+                        ("Mo-Fr 09:00-17:00; Sa 09:00-12:00; PH off", 35), (None, 5)],
 }
 
 

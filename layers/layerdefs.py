@@ -27,6 +27,7 @@ class Layer:
     coverage_radius_m: float
     has_origins: bool
     services: Mapping[str, Mapping[str, str]]
+    cap_m: float | None = None  # how far pages look for an open station of this layer, metres
 
     def label(self, lang: str = "zh") -> str:
         """The layer's name in `lang` (zh or en), falling back to Chinese."""
@@ -71,14 +72,22 @@ def _layer_from_json(raw: dict, source: Path) -> Layer:
         coverage_radius_m=float(raw.get("coverage_radius_m", raw["default_radius_m"])),
         has_origins=bool(raw.get("has_origins", False)),
         services=MappingProxyType({k: MappingProxyType(dict(v)) for k, v in raw["services"].items()}),
+        cap_m=float(raw["cap_m"]) if raw.get("cap_m") else None,
     )
 
 
+def read_definitions(directory: Path = DEFS_DIR) -> list[tuple[Path, dict]]:
+    """(path, parsed JSON) of every `*.json` file in `directory`, in display order: by each file's
+    `order` (files without one last), then by file name."""
+    found = [(path, json.loads(path.read_text(encoding="utf-8"))) for path in sorted(directory.glob("*.json"))]
+    return sorted(found, key=lambda pair: float(pair[1].get("order", float("inf"))))
+
+
 def load_layers(directory: Path = DEFS_DIR) -> dict[str, Layer]:
-    """Every layer defined by a `*.json` file in `directory`, keyed by id, in file-name order."""
+    """Every layer defined by a `*.json` file in `directory`, keyed by id, in display order."""
     layers: dict[str, Layer] = {}
-    for path in sorted(directory.glob("*.json")):
-        layers[path.stem] = _layer_from_json(json.loads(path.read_text(encoding="utf-8")), path)
+    for path, raw in read_definitions(directory):
+        layers[path.stem] = _layer_from_json(raw, path)
     if not layers:
         raise ValueError(f"no layer definitions in {directory}")
     LOGGER.debug("loaded %d layers from %s", len(layers), directory)

@@ -2,12 +2,11 @@
 the whole layer) and `need_buttons` (the home page's big buttons). A new need is a data change."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from layers.layerdefs import DEFS_DIR
+from layers.layerdefs import DEFS_DIR, read_definitions
 
 
 @dataclass(frozen=True)
@@ -51,11 +50,10 @@ class NeedVocabulary:
 
 
 def read_vocabulary(directory: Path = DEFS_DIR) -> NeedVocabulary:
-    """The needs and buttons of every layer definition in `directory` (layer files in name order)."""
+    """The needs and buttons of every layer definition in `directory` (layers in display order)."""
     needs: list[Need] = []
     buttons: list[NeedButton] = []
-    for path in sorted(directory.glob("*.json")):
-        raw = json.loads(path.read_text(encoding="utf-8"))
+    for path, raw in read_definitions(directory):
         services = raw.get("services", {})
         for word, service in (raw.get("needs") or {}).items():
             if service and service not in services:

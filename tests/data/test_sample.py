@@ -18,8 +18,11 @@ DATA = Path(__file__).resolve().parents[2] / "data"
 CHINA_BOX = (73.0, 17.5, 135.5, 54.0)  # lon/lat, WGS-84, mainland China with margin
 CENTRAL_GUIYANG = (106.71, 26.58)
 HOURS = {"24/7", "Mo-Fr 08:30-12:00,14:00-17:30", "Mo-Su 07:00-21:00", "22:00-06:00",
-         "Mo-Fr 09:00-17:00; Sa 09:00-12:00; PH off", "Mo-Sa 08:00-20:00; Su off"}
+         "Mo-Fr 09:00-17:00; Sa 09:00-12:00; PH off", "Mo-Sa 08:00-20:00; Su off",
+         "Mo-Su 05:30-12:00", "Mo-Sa 05:00-11:30", "Mo-Su 06:00-18:00"}  # the last three: gig markets, at dawn
 GEOD = Geod(ellps="WGS84")
+CHANGGANG = "仁怀市长岗镇返乡创业服务中心"
+GUIZHOU_SEATS = {"520102", "520201", "520302", "520402", "520502", "520602", "522301", "522601", "522701"}
 
 
 def distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
@@ -67,7 +70,8 @@ def test_every_feature_validates(features, layers):
 def test_ids_unique_readable_and_sorted(features):
     ids = [f["id"] for f in features]
     assert len(ids) == len(set(ids)) and ids == sorted(ids)
-    prefix = {"rights_post": "rp", "rest_station": "rs", "service_window": "sw", "worker_center": "wc"}
+    prefix = {"rights_post": "rp", "rest_station": "rs", "service_window": "sw", "worker_center": "wc",
+              "gig_market": "gm", "training_center": "tc"}
     for f in features:
         p = f["properties"]
         assert re.fullmatch(rf"{prefix[p['layer']]}-{p['adcode']}-\d{{4,6}}", f["id"]), f["id"]
@@ -99,7 +103,8 @@ def test_mix_of_hours_status_and_access(features):
 def test_stations_lie_near_their_county(features, gazetteer):
     for f in features:
         centre = gazetteer.county(f["properties"]["adcode"])
-        assert distance_m(point(f), (centre.lon, centre.lat)) < 10000, f["id"]  # Shuanglong lies 9 km out of 南明区's centre
+        far = 15000 if f["properties"]["name"] == CHANGGANG else 10000  # 长岗镇 lies 14.5 km out of 仁怀
+        assert distance_m(point(f), (centre.lon, centre.lat)) < far, f["id"]  # Shuanglong: 9 km out of 南明区
 
 
 def test_points_inside_china(features, parks):
@@ -181,3 +186,25 @@ def test_generator_reproduces_the_files(tmp_path):
     assert set(written) == {STATIONS_FILE, PARKS_FILE}
     for name, path in written.items():
         assert path.read_bytes() == (DATA / name).read_bytes(), name
+
+
+def test_gig_markets_open_at_dawn_in_destination_cities_and_guizhou_seats(features):
+    gigs = by_layer(features, "gig_market")
+    adcodes = {f["properties"]["adcode"] for f in gigs}
+    assert GUIZHOU_SEATS <= adcodes
+    assert sum(a.startswith("11") for a in [f["properties"]["adcode"] for f in gigs]) >= 12  # Beijing: 12 or more
+    assert {"310115", "440306", "441900", "330782", "320583", "350582"} <= adcodes
+    dawn = [f for f in gigs if f["properties"].get("hours", "").split(" ")[-1][:5] in ("05:30", "05:00", "06:00")]
+    assert len(dawn) > 0.9 * len(gigs)
+    assert all(f["properties"]["items"] and {"job_board", "day_labour"} & set(f["properties"]["services"])
+               for f in gigs)
+
+
+def test_training_centres_in_every_guizhou_county_with_courses(features, gazetteer):
+    centres = by_layer(features, "training_center")
+    assert {f["properties"]["adcode"] for f in centres} == {p.adcode for p in gazetteer.in_province("52")}
+    items = Counter(item for f in centres for item in f["properties"]["items"])
+    assert {"牛肉粉", "苗绣", "蜡染"} <= set(items)
+    changgang = [f for f in centres if f["properties"]["name"] == CHANGGANG]
+    assert len(changgang) == 1 and changgang[0]["properties"]["adcode"] == "520382"
+    assert {"startup_advice", "skills_course"} <= set(changgang[0]["properties"]["services"])

@@ -22,9 +22,7 @@ from layers.store import NearestQuery, StationStore
 
 STATES = ("open", "reported", "unknown", "closed", "temporarily_closed")
 _RANK = {state: i for i, state in enumerate(STATES)}
-# how far to look for an open station of a layer (until layers carry their own `cap_m`)
-DEFAULT_CAP_M = {"rest_station": 10_000.0, "rights_post": 50_000.0, "service_window": 100_000.0,
-                 "worker_center": 100_000.0}
+# how far to look for an open station of a layer without its own `cap_m` (layers/defs/*.json)
 FALLBACK_CAP_M = 50_000.0
 OPEN_FETCH = 6  # open candidates fetched per layer (some may be flagged)
 REPORT_WINDOW = timedelta(hours=72)
@@ -64,8 +62,7 @@ def order(features: Iterable[dict], flags: Mapping[str, Flag] | set[str]) -> lis
 
 def cap_m(layer: Layer) -> float:
     """How far to look for an open station of `layer`, in metres (the layer's `cap_m` when it has one)."""
-    own = getattr(layer, "cap_m", None)
-    return float(own) if own else DEFAULT_CAP_M.get(layer.id, FALLBACK_CAP_M)
+    return layer.cap_m or FALLBACK_CAP_M
 
 
 def nearest_open(store: StationStore, query: NearestQuery, flags: Mapping[str, Flag] | set[str],

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from app import create_app
 from geo.crs import from_wgs84
 from geo.distance import geodesic_m
+from layers.layerdefs import read_definitions
 from tests.web.conftest import EDITOR_TOKEN, READER_TOKEN, TOKENS
 
 
@@ -107,7 +108,9 @@ def test_one_station_and_404(client):
 
 def test_layers_and_health(client):
     layers = client.get("/api/v1/layers").get_json()["layers"]
-    assert {lay["id"] for lay in layers} == {"rest_station", "rights_post", "service_window", "worker_center"}
+    assert [lay["id"] for lay in layers] == [path.stem for path, _raw in read_definitions()]  # one per layer file
+    assert {"rest_station", "rights_post", "service_window", "worker_center", "gig_market", "training_center"} <= {
+        lay["id"] for lay in layers}
     for lay in layers:
         assert lay["name"]["zh"] and lay["name"]["en"] and lay["colour"].startswith("#") and lay["services"]
     health = client.get("/healthz")

@@ -17,6 +17,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from app import create_app
+from layers.layerdefs import DEFS_DIR as DEFS
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 CORE = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core"
@@ -126,6 +127,14 @@ def test_gdal_lists_every_layer_with_its_count_and_extent(served, ogrinfo):
                                               re.MULTILINE).groups()]
         expected = client.get(f"/ogc/collections/{layer_id}").get_json()["extent"]["spatial"]["bbox"][0]
         assert extent == pytest.approx(expected, abs=1e-6)
+
+
+def test_gdal_lists_six_collections_with_work_and_skills(served, ogrinfo):
+    """Issue 22: the two layer files added for work and skills are two more collections GDAL lists."""
+    out = run(ogrinfo, "-ro", "-so", f"OAPIF:{served.url('/ogc')}")
+    names = re.findall(r"^\d+: (\S+) \(title: [^)]+\) \(Point\)$", out, re.MULTILINE)
+    assert len(names) == 6 == len(list(DEFS.glob("*.json"))), out
+    assert {"gig_market", "training_center"} <= set(names)
 
 
 def test_gdal_reads_all_features_of_a_paged_collection_through_next_links(served, ogrinfo):

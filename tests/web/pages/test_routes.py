@@ -9,6 +9,7 @@ from datetime import datetime
 import pytest
 
 from geo.crs import from_wgs84
+from geo.distance import geodesic_m
 from geo.hours import SHANGHAI
 from layers.present import station_answer
 from layers.store import NearestQuery
@@ -104,12 +105,17 @@ def test_near_shows_when_a_closed_place_opens(client):
     assert "已关闭" in card[: card.index("</li>")] and "周一 08:30 开门" in card[: card.index("</li>")]
 
 
-def test_near_by_place_name_without_gps(client):
-    r = client.get("/near", query_string={"q": "玉环"})
+def test_near_by_place_name_without_gps(app, client):
+    at = "2026-12-04T10:00:00+08:00"  # fixed: which station is open first must not follow the wall clock
+    r = client.get("/near", query_string={"q": "玉环", "at": at})
     body = r.get_data(as_text=True)
     assert r.status_code == 200
     assert "玉环市" in body and "浙江省" in body
-    assert cards(body)[0] in {"yh-rest-1", "xss-1", "xss-2"}
+    place = client.get("/api/v1/geocode", query_string={"q": "玉环"}).get_json()["places"][0]
+    lon, lat = place["lon"], place["lat"]
+    hits = app.extensions["yizhan.store"].nearest(NearestQuery(lon=lon, lat=lat, k=1, open_now=True,
+                                                               at=datetime.fromisoformat(at)))
+    assert geodesic_m(lon, lat, *YUHUAN) < 2000 and cards(body)[0] == hits[0].station.id
 
 
 def test_near_accepts_gcj02_input(app, client):
