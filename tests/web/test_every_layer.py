@@ -17,7 +17,7 @@ from app import create_app
 from layers.layerdefs import load_layers, read_definitions
 from layers.places.needs import read_vocabulary
 from tests.web.conftest import EDITOR_TOKEN, TOKENS
-from web import results
+from web.pages import results
 
 LAYERS = [raw for _path, raw in read_definitions()]
 IDS = [raw["id"] for raw in LAYERS]
@@ -83,7 +83,7 @@ def test_import_by_chinese_name_and_export_by_layer(empty_app, raw):
 
 
 def test_a_new_layer_file_brings_its_own_cap_and_place(tmp_path):
-    """The two things that needed code to add a layer are data now: the open-station cap (web/results.py
+    """The two things that needed code to add a layer are data now: the open-station cap (web/pages/results.py
     kept caps by layer id) and the display order (layers followed their file names)."""
     for path, raw in read_definitions():
         (tmp_path / path.name).write_text(json.dumps(raw, ensure_ascii=False), encoding="utf-8")
