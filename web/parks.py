@@ -58,6 +58,7 @@ from web import i18n, params, results
 from web.config import check_config
 from web.pages import error_page, link, render, station_card
 from web.public_url import HOW_TO, link_url, printable_url, qr_url
+from web.report_undo import thanks_context
 
 LOGGER = logging.getLogger(__name__)
 bp = Blueprint("parks", __name__, template_folder="templates")
@@ -113,9 +114,11 @@ def init_parks(app: Flask) -> ParkStore:
         int(app.config.get("REPORT_LIMIT", DEFAULT_REPORT_LIMIT)),
         float(app.config.get("REPORT_WINDOW_S", DEFAULT_REPORT_WINDOW_S)), parks.counters, "report")
     from web import parks_api  # its routes use this module's helpers
+    from web.report_undo import init_report_clients
 
     app.register_blueprint(bp)
     app.register_blueprint(parks_api.bp)
+    init_report_clients(app, parks)
     register_park_cli(app)
     return parks
 
@@ -271,12 +274,13 @@ def _park_links(slug: str) -> list[dict[str, str]]:
 
 # ---- what the landing page shows -----------------------------------------------------------
 def park_picks(park: Park, at: datetime, flags) -> list[tuple[str, list[dict]]]:
-    """(layer id, answers) per layer: of the FETCH_PER_LAYER nearest plus the nearest open one within the layer's
-    cap, the PER_LAYER first in the shared order (web.results: open, reported, unknown, closed, temporarily
+    """(layer id, answers) per layer: of the FETCH_PER_LAYER nearest within the layer's cap (`cap_m`) plus the
+    nearest open one within it, the PER_LAYER first in the shared order (web.results: open, reported, unknown, closed, temporarily
     closed) that nobody reported locked, and the reported ones among the PER_LAYER nearest, in that order."""
     out = []
-    for lid in store().layers:
-        query = NearestQuery(lon=park.lon, lat=park.lat, k=FETCH_PER_LAYER, layers=(lid,), at=at)
+    for lid, layer in store().layers.items():
+        query = NearestQuery(lon=park.lon, lat=park.lat, k=FETCH_PER_LAYER, layers=(lid,), at=at,
+                             radius_m=results.cap_m(layer))  # nothing from another province
         ordered = results.answer(store(), query, flags).features
         nearest = sorted(ordered, key=lambda f: (f["properties"]["distance_m"], f["id"]))[:PER_LAYER]
         # a station reported locked stays on the page (marked, after the open ones) when it is among the nearest
@@ -333,9 +337,10 @@ def _render_landing(park: Park, args: dict[str, str], at: datetime) -> tuple[str
     for lid, answers in park_picks(park, at, flagged):
         layer = store().layers[lid]
         sections.append({"id": lid, "label": layer.label(i18n.current_language()), "layer": layer,
+                         "cap_km": f"{results.cap_m(layer) / 1000:g}",
                          "cards": [_card(f, i + 1, at, flagged) for i, f in enumerate(answers)]})
     body, _status, headers = render("park.html", park=park, title=_park_title(park), county=_county(park),
-                                   sections=sections, reported="reported" in args, report_kinds=_report_kinds(),
+                                   sections=sections, report_kinds=_report_kinds(), **thanks_context(args),
                                    kind_label=i18n.gettext(f"park.kind.{park.kind}"),
                                    made_at=at.strftime("%Y-%m-%d %H:%M"), at=at)
     return park.slug, body.encode("utf-8"), tuple(dict(headers).items())
@@ -370,19 +375,22 @@ def poster(slug: str):
 
 
 # ---- reports from pages (no JavaScript: a form POST, then back with a thank-you) ----------
-def _report_from_form(station_id: str) -> None:
+def _report_from_form(station_id: str):
+    from web.report_undo import report_client
+
     _check_rate()
     sid, kind, note = check_report(station_id, request.form.get("kind"), request.form.get("note"))
     store().get(sid)
-    park_store().add_report(sid, kind, note, utc_now())
+    return park_store().add_report(sid, kind, note, utc_now(), report_client())
 
 
 @bp.post("/p/<slug>/report")
 def report_from_park(slug: str):
     park_store().get_park(slug)
     station_id = request.form.get("station_id") or ""
-    _report_from_form(station_id)
-    return redirect(link("parks.landing", slug=slug, reported=1, _anchor=f"s-{station_id}"), 303)
+    report = _report_from_form(station_id)
+    extra = {"again": 1} if report.repeat else {}
+    return redirect(link("parks.landing", slug=slug, reported=report.id, **extra, _anchor="thanks"), 303)
 
 
 @bp.post("/station/<station_id>/report")
