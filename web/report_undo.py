@@ -13,7 +13,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, Response, current_app, redirect, request
 
 from layers.counters import ClientKeys
-from layers.errors import YizhanError
+from layers.errors import InvalidQuery, YizhanError
 from layers.parks import UNDO_WINDOW, ParkStore, ReportNotFound
 from web.errors import error_response
 from web.pages import error_page, link
@@ -53,6 +53,8 @@ def thanks_context(args: dict[str, str]) -> dict:
 
 
 def _withdraw(report_id: int) -> None:
+    if request.content_length or request.stream.read(1):  # an undo says everything in its URL
+        raise InvalidQuery("taking a report back takes no body", "body")
     if report_id > MAX_REPORT_ID:
         raise ReportNotFound(f"no report with id {report_id}", "id")
     current_app.extensions["yizhan.parks"].withdraw_report(report_id, report_client())
