@@ -191,7 +191,7 @@ def _note_writes(response: Response) -> Response:
 
 
 def flagged_station_ids() -> set[str]:
-    """Stations with >= 2 open 'locked' reports in the last 72 h (for station pages and lists)."""
+    """Stations that at least two distinct clients reported locked in the last 12 h (for station pages and lists)."""
     return park_store().flagged()
 
 

@@ -112,3 +112,29 @@ def test_editors_see_each_report_with_its_time(rapp):  # noqa: F811
     listed = c.get("/api/v1/reports", headers=editor()).get_json()["reports"]
     assert len(listed) == 2 and all(re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", r["created_at"]) for r in listed)
     assert all("client" not in r for r in listed)  # the day's HMAC stays inside
+
+
+def test_an_older_sqlite_park_file_is_upgraded_in_place(tmp_path):
+    import sqlite3
+
+    from layers.parks_sqlite import DB_NAME, SqliteParkStore
+
+    old = sqlite3.connect(tmp_path / DB_NAME)  # schema 1: reports without a sender
+    old.executescript("""
+        CREATE TABLE park_reports (id INTEGER PRIMARY KEY AUTOINCREMENT, station_id TEXT NOT NULL, kind TEXT NOT NULL,
+            note TEXT NOT NULL, created_at TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'open', resolved_at TEXT);
+        CREATE TABLE park_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        INSERT INTO park_meta VALUES ('schema', '1');
+        INSERT INTO park_reports (station_id, kind, note, created_at)
+            VALUES ('s-1', 'locked', 'old', '2026-12-04T00:59:00.000000+00:00');""")
+    old.commit()
+    old.close()
+    for _ in range(2):  # and opening it again changes nothing
+        store = SqliteParkStore(tmp_path)
+        try:
+            assert ("old", None) in [(r.note, r.client) for r in store.list_reports("open", "s-1")]
+            store.add_report("s-1", "locked", "", NOW, client="phone-a")
+            assert store.add_report("s-1", "locked", "", NOW, client="phone-a").repeat
+            assert store.flagged(NOW + timedelta(minutes=1)) == {"s-1"}  # the old one counts as one client
+        finally:
+            store.close()
