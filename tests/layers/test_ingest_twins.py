@@ -75,7 +75,7 @@ def test_first_twin_is_the_earliest_close_row_not_the_nearest():
 
 
 _CHILD = textwrap.dedent("""
-    import json, resource, sys
+    import json, re, resource, sys
     resource.setrlimit(resource.RLIMIT_AS, (6 << 30, 6 << 30))  # the old all-pairs check fails here, not the machine
     from layers.embedded import EmbeddedStore
     from layers.ingest import import_table
@@ -96,7 +96,9 @@ _CHILD = textwrap.dedent("""
     report = import_table(read_csv(body), store, dry_run=True)
     store.close()
     out = report.to_json()
-    print(json.dumps({"peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    # VmHWM: this process's own peak (ru_maxrss would carry the forking parent's, a whole test session's)
+    hwm = int(re.search(r"VmHWM:\\s+(\\d+)", open("/proc/self/status").read()).group(1))
+    print(json.dumps({"peak_mb": hwm / 1024,
                       "rows_rejected": out["rows_rejected"], "by_code": out["rejected_by_code"],
                       "ids_matched": out["ids_matched"], "first": out["rejected"][:2]}))
 """)
