@@ -11,11 +11,13 @@ from types import MappingProxyType
 LOGGER = logging.getLogger(__name__)
 DEFS_DIR = Path(__file__).parent / "defs"
 _REQUIRED = ("id", "name", "colour", "icon", "default_radius_m", "services")
+DEFAULT_CAP_M = 50_000.0  # `cap_m` of a layer whose file gives none: a day's drive to an office, not a province
 
 
 @dataclass(frozen=True)
 class Layer:
-    """One kind of place, with its names (zh, en), style, default radius in metres and vocabulary."""
+    """One kind of place, with its names (zh, en), style, default radius in metres, vocabulary and `cap_m`: how
+    far a result list looks for an open place of it, in metres (rest stations 10 km, windows 100 km)."""
 
     id: str
     name: Mapping[str, str]
@@ -27,7 +29,7 @@ class Layer:
     coverage_radius_m: float
     has_origins: bool
     services: Mapping[str, Mapping[str, str]]
-    cap_m: float | None = None  # how far pages look for an open station of this layer, metres
+    cap_m: float = DEFAULT_CAP_M
 
     def label(self, lang: str = "zh") -> str:
         """The layer's name in `lang` (zh or en), falling back to Chinese."""
@@ -49,6 +51,7 @@ class Layer:
             "icon": self.icon,
             "default_radius_m": self.default_radius_m,
             "coverage_radius_m": self.coverage_radius_m,
+            "cap_m": self.cap_m,
             "has_origins": self.has_origins,
             "services": [{"id": k, "name": dict(v)} for k, v in self.services.items()],
         }
@@ -72,8 +75,17 @@ def _layer_from_json(raw: dict, source: Path) -> Layer:
         coverage_radius_m=float(raw.get("coverage_radius_m", raw["default_radius_m"])),
         has_origins=bool(raw.get("has_origins", False)),
         services=MappingProxyType({k: MappingProxyType(dict(v)) for k, v in raw["services"].items()}),
-        cap_m=float(raw["cap_m"]) if raw.get("cap_m") else None,
+        cap_m=_cap(raw, source),
     )
+
+
+def _cap(raw: dict, source: Path) -> float:
+    value = raw.get("cap_m")
+    if value is None:
+        return DEFAULT_CAP_M
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1_000_000:
+        raise ValueError(f"{source}: cap_m must be a distance in metres, above 0 and at most 1000 km")
+    return float(value)
 
 
 def read_definitions(directory: Path = DEFS_DIR) -> list[tuple[Path, dict]]:

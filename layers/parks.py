@@ -33,8 +33,9 @@ ADCODE_RE = re.compile(r"^[1-8][0-9]{5}$")
 STATION_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.~-]{0,63}$")
 NOTE_MAX = 500
 TEXT_LIMITS = {"name": 120, "name_en": 200, "address": 300}
-LOCKED_WINDOW = timedelta(hours=72)
-LOCKED_THRESHOLD = 2
+LOCKED_WINDOW = timedelta(hours=12)  # "多人反映": distinct clients within this window ...
+LOCKED_THRESHOLD = 2                 # ... at least this many
+UNDO_WINDOW = timedelta(seconds=30)  # a report can be taken back by its sender this long
 WALK_KMH = 4.5   # walking speed behind "步行约 N 分钟"
 DRIVE_KMH = 30.0  # town driving speed behind "驾车约 N 分钟"
 
@@ -49,6 +50,17 @@ class InvalidReport(InvalidStation):
     """A report fails validation; `parameter` names the field."""
 
     code = "invalid_report"
+
+
+class UndoRefused(YizhanError):
+    """A report cannot be taken back: another client's (403), or its UNDO_WINDOW is over (409)."""
+
+    status = 409
+    code = "undo_refused"
+
+    def __init__(self, message: str, status: int = 409) -> None:
+        super().__init__(message, "id")
+        self.status = status
 
 
 class ParkNotFound(YizhanError):
@@ -97,6 +109,8 @@ class Report:
     created_at: datetime
     status: str = "open"
     resolved_at: datetime | None = None
+    client: str | None = None  # an HMAC of the sender under the day's secret (never shown); None: unknown
+    repeat: bool = False       # add_report found this sender's report of this kind and station today
 
     def to_json(self) -> dict[str, Any]:
         """The report as the API answers it (ISO 8601 times)."""
@@ -251,8 +265,25 @@ class ParkStore(CloseHooks, abc.ABC):
         """Scans per park slug from `since` (an Asia/Shanghai date) on; parks never scanned are absent."""
 
     @abc.abstractmethod
-    def add_report(self, station_id: str, kind: str, note: str, at: datetime) -> Report:
-        """Store one report (already checked with `check_report`)."""
+    def add_report(self, station_id: str, kind: str, note: str, at: datetime, client: str | None = None) -> Report:
+        """Store one report (already checked with `check_report`). With `client` (a day-keyed HMAC of the
+        sender), a kind counts once per client per station per Asia/Shanghai day: when that client already
+        reported it today, that report comes back with `repeat=True` and nothing is written."""
+
+    @abc.abstractmethod
+    def _delete_report(self, report_id: int) -> None:
+        """Remove one report (its sender took it back)."""
+
+    def withdraw_report(self, report_id: int, client: str | None, now: datetime | None = None) -> Report:
+        """Take back a report: only by the client that sent it, within UNDO_WINDOW of sending it.
+        ReportNotFound, or UndoRefused (403: another client's; 409: too late)."""
+        report = self.get_report(report_id)
+        if client is None or report.client is None or report.client != client:
+            raise UndoRefused("only the phone that sent a report can take it back", 403)
+        if (now or utc_now()) - report.created_at > UNDO_WINDOW:
+            raise UndoRefused(f"a report can be taken back within {UNDO_WINDOW.seconds} s only")
+        self._delete_report(report_id)
+        return report
 
     @abc.abstractmethod
     def list_reports(self, status: str | None = "open", station_id: str | None = None,
@@ -269,7 +300,8 @@ class ParkStore(CloseHooks, abc.ABC):
 
     @abc.abstractmethod
     def locked_counts(self, since: datetime) -> dict[str, int]:
-        """Open `locked` reports per station id created at or after `since`."""
+        """Distinct clients with an open `locked` report per station id created at or after `since` (a report
+        without a client counts as one client of its own)."""
 
     @abc.abstractmethod
     def health(self) -> dict:
@@ -280,6 +312,7 @@ class ParkStore(CloseHooks, abc.ABC):
         """Release files and connections."""
 
     def flagged(self, now: datetime | None = None) -> set[str]:
-        """Station ids with at least LOCKED_THRESHOLD open `locked` reports in the last LOCKED_WINDOW."""
+        """Station ids with open `locked` reports from at least LOCKED_THRESHOLD distinct clients in the last
+        LOCKED_WINDOW (one phone tapping twice is one client)."""
         since = (now or utc_now()) - LOCKED_WINDOW
         return {sid for sid, n in self.locked_counts(since).items() if n >= LOCKED_THRESHOLD}

@@ -17,7 +17,14 @@ from layers.embedded.counters import SqliteCounters
 from layers.embedded.sqlite_file import open_sqlite
 from layers.embedded.writable import WriteHealth
 from layers.errors import StoreUnavailable
-from layers.parks import Park, ParkNotFound, ParkStore, Report, ReportNotFound
+from layers.parks import (
+    Park,
+    ParkNotFound,
+    ParkStore,
+    Report,
+    ReportNotFound,
+    shanghai_date,
+)
 
 LOGGER = logging.getLogger(__name__)
 DB_NAME = "parks.sqlite3"
@@ -37,8 +44,14 @@ CREATE INDEX IF NOT EXISTS park_reports_open ON park_reports (status, kind, crea
 CREATE TABLE IF NOT EXISTS park_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 INSERT OR IGNORE INTO park_meta (key, value) VALUES ('schema', '1');
 """
+# schema 2: who sent a report (a day-keyed HMAC, never an address) and its Asia/Shanghai day, so a
+# kind counts once per client per station per day (the unique index decides, across processes)
+UPGRADES = {2: ("ALTER TABLE park_reports ADD COLUMN client TEXT",
+                "ALTER TABLE park_reports ADD COLUMN day TEXT",
+                ("CREATE UNIQUE INDEX IF NOT EXISTS park_reports_once ON park_reports (station_id, kind, client, day) "
+                 "WHERE client IS NOT NULL"))}
 _PARK_COLUMNS = "slug, name, kind, lon, lat, name_en, address, adcode"
-_REPORT_COLUMNS = "id, station_id, kind, note, created_at, status, resolved_at"
+_REPORT_COLUMNS = "id, station_id, kind, note, created_at, status, resolved_at, client"
 
 
 def _ts(at: datetime) -> str:
@@ -46,10 +59,11 @@ def _ts(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
 
 
-def _report(row: tuple) -> Report:
-    rid, sid, kind, note, created, status, resolved = row
+def _report(row: tuple, repeat: bool = False) -> Report:
+    rid, sid, kind, note, created, status, resolved, client = row
     return Report(id=rid, station_id=sid, kind=kind, note=note, created_at=datetime.fromisoformat(created),
-                  status=status, resolved_at=datetime.fromisoformat(resolved) if resolved else None)
+                  status=status, resolved_at=datetime.fromisoformat(resolved) if resolved else None,
+                  client=client, repeat=repeat)
 
 
 class SqliteParkStore(ParkStore):
@@ -63,6 +77,17 @@ class SqliteParkStore(ParkStore):
         self._writable = WriteHealth(self.path.parent)
         self._lock = threading.RLock()
         self.counters = SqliteCounters(self.path)
+        self._upgrade()
+
+    def _upgrade(self) -> None:
+        def work(db):
+            version = int(db.execute("SELECT value FROM park_meta WHERE key='schema'").fetchone()[0])
+            for target in sorted(v for v in UPGRADES if v > version):
+                for statement in UPGRADES[target]:
+                    db.execute(statement)
+                db.execute("UPDATE park_meta SET value=? WHERE key='schema'", (str(target),))
+
+        self._write(work)
 
     # ---- plumbing ---------------------------------------------------------------------
     def _read(self, sql: str, args: tuple = ()) -> list[tuple]:
@@ -149,13 +174,24 @@ class SqliteParkStore(ParkStore):
         return {slug: int(n) for slug, n in rows}
 
     # ---- reports ----------------------------------------------------------------------
-    def add_report(self, station_id: str, kind: str, note: str, at: datetime) -> Report:
+    def add_report(self, station_id: str, kind: str, note: str, at: datetime, client: str | None = None) -> Report:
+        day = shanghai_date(at).isoformat()
+
         def work(db):
-            cur = db.execute("INSERT INTO park_reports (station_id, kind, note, created_at) VALUES (?,?,?,?)",
-                             (station_id, kind, note, _ts(at)))
+            if client is not None:
+                row = db.execute(f"SELECT {_REPORT_COLUMNS} FROM park_reports WHERE station_id=? AND kind=? "
+                                 "AND client=? AND day=?", (station_id, kind, client, day)).fetchone()
+                if row is not None:
+                    return _report(row, repeat=True)
+            cur = db.execute("INSERT INTO park_reports (station_id, kind, note, created_at, client, day) "
+                             "VALUES (?,?,?,?,?,?)", (station_id, kind, note, _ts(at), client, day))
             return cur.lastrowid
 
-        return self.get_report(self._write(work))
+        found = self._write(work)
+        return found if isinstance(found, Report) else self.get_report(found)
+
+    def _delete_report(self, report_id: int) -> None:
+        self._write(lambda db: db.execute("DELETE FROM park_reports WHERE id=?", (report_id,)))
 
     def list_reports(self, status: str | None = "open", station_id: str | None = None,
                      limit: int = 200) -> list[Report]:
@@ -187,7 +223,8 @@ class SqliteParkStore(ParkStore):
         return self.get_report(report_id)
 
     def locked_counts(self, since: datetime) -> dict[str, int]:
-        rows = self._read("SELECT station_id, count(*) FROM park_reports WHERE status='open' AND kind='locked' "
+        rows = self._read("SELECT station_id, count(DISTINCT coalesce(client, 'report ' || id)) FROM park_reports "
+                          "WHERE status='open' AND kind='locked' "
                           "AND created_at>=? GROUP BY station_id", (_ts(since),))
         return {sid: int(n) for sid, n in rows}
 

@@ -14,7 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from layers.errors import StoreUnavailable
-from layers.parks import Park, ParkNotFound, ParkStore, Report, ReportNotFound
+from layers.parks import (
+    Park,
+    ParkNotFound,
+    ParkStore,
+    Report,
+    ReportNotFound,
+    shanghai_date,
+)
 from layers.postgis.counters import PostgisCounters
 from layers.postgis.pool import Pool, describe, run
 
@@ -22,7 +29,7 @@ LOGGER = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations_parks"
 _LOCK_KEY = 7020160005  # advisory lock serialising park schema upgrades and seeding
 _PARK_COLUMNS = "slug, name, kind, lon, lat, name_en, address, adcode"
-_REPORT_COLUMNS = "id, station_id, kind, note, created_at, status, resolved_at"
+_REPORT_COLUMNS = "id, station_id, kind, note, created_at, status, resolved_at, client"
 
 
 def park_migrations() -> list[tuple[str, Path]]:
@@ -45,10 +52,10 @@ def _apply(cur) -> list[str]:
     return applied
 
 
-def _report(row: tuple) -> Report:
-    rid, sid, kind, note, created, status, resolved = row
+def _report(row: tuple, repeat: bool = False) -> Report:
+    rid, sid, kind, note, created, status, resolved, client = row
     return Report(id=int(rid), station_id=sid, kind=kind, note=note, created_at=created, status=status,
-                  resolved_at=resolved)
+                  resolved_at=resolved, client=client, repeat=repeat)
 
 
 class PostgisParkStore(ParkStore):
@@ -144,13 +151,26 @@ class PostgisParkStore(ParkStore):
         return {slug: int(n) for slug, n in rows}
 
     # ---- reports ----------------------------------------------------------------------
-    def add_report(self, station_id: str, kind: str, note: str, at: datetime) -> Report:
+    def add_report(self, station_id: str, kind: str, note: str, at: datetime, client: str | None = None) -> Report:
+        day = shanghai_date(at)
+
         def work(cur):
-            cur.execute(f"INSERT INTO park_reports (station_id, kind, note, created_at) VALUES (%s,%s,%s,%s) "
-                        f"RETURNING {_REPORT_COLUMNS}", (station_id, kind, note, at))
-            return _report(cur.fetchone())
+            # the unique index park_reports_once decides between concurrent taps of one client
+            cur.execute("INSERT INTO park_reports (station_id, kind, note, created_at, client, day) "
+                        "VALUES (%s,%s,%s,%s,%s,%s) ON CONFLICT (station_id, kind, client, day) "
+                        f"WHERE client IS NOT NULL DO NOTHING RETURNING {_REPORT_COLUMNS}",
+                        (station_id, kind, note, at, client, day))
+            row = cur.fetchone()
+            if row is not None:
+                return _report(row)
+            cur.execute(f"SELECT {_REPORT_COLUMNS} FROM park_reports WHERE station_id = %s AND kind = %s "
+                        "AND client = %s AND day = %s", (station_id, kind, client, day))
+            return _report(cur.fetchone(), repeat=True)
 
         return self._write(work)
+
+    def _delete_report(self, report_id: int) -> None:
+        self._write(lambda cur: cur.execute("DELETE FROM park_reports WHERE id = %s", (report_id,)))
 
     def list_reports(self, status: str | None = "open", station_id: str | None = None,
                      limit: int = 200) -> list[Report]:
@@ -178,7 +198,8 @@ class PostgisParkStore(ParkStore):
         return self._write(work)
 
     def locked_counts(self, since: datetime) -> dict[str, int]:
-        rows = self._read("SELECT station_id, count(*) FROM park_reports WHERE status = 'open' AND kind = 'locked' "
+        rows = self._read("SELECT station_id, count(DISTINCT coalesce(client, 'report ' || id::text)) "
+                          "FROM park_reports WHERE status = 'open' AND kind = 'locked' "
                           "AND created_at >= %s GROUP BY station_id", (since,))
         return {sid: int(n) for sid, n in rows}
 

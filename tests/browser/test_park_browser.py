@@ -35,14 +35,16 @@ def test_landing_works_without_js_and_reports_in_one_tap(live_parks, phone_nojs)
     page.goto(live_parks.url(f"/p/{SLUG}"))
     assert page.locator("h1").inner_text().startswith("双龙航空港物流园区")
     cards = page.locator("li.card")
-    assert cards.count() >= 8
+    assert cards.count() >= 4  # rest stations and rights posts; the windows are beyond their cap
     first = cards.first
     assert first.locator(".state").is_visible() and "步行约" in first.inner_text()
     assert first.locator("a.btn").filter(has_text="高德").is_visible()
     screenshot(page, "park-phone.png")
+    assert not first.get_by_role("button", name="锁门了").is_visible()  # folded behind 到了有问题？
+    first.locator("summary").filter(has_text="到了有问题？").click()
     first.get_by_role("button", name="锁门了").click()
-    page.wait_for_url(f"**/p/{SLUG}?reported=1*")
-    assert page.locator(".thanks").is_visible()
+    page.wait_for_url(f"**/p/{SLUG}?reported=*")
+    assert page.locator(".thanks").is_visible() and page.get_by_role("button", name="撤销").is_visible()
     phone_nojs.clean()
 
 
@@ -56,7 +58,7 @@ def test_landing_stays_readable_when_the_network_drops(live_parks, browser):
         context.set_offline(True)
         page.go_back()
         assert page.locator("h1").inner_text() == title
-        assert page.locator("li.card").count() >= 8
+        assert page.locator("li.card").count() >= 4
         assert page.locator(".hotlines a[href='tel:12333']").is_visible()
     finally:
         context.close()

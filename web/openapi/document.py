@@ -135,6 +135,7 @@ def _meta_paths() -> dict:
         "short_name": {"$ref": "#/components/schemas/Names"}, "description": {"$ref": "#/components/schemas/Names"},
         "colour": {"type": "string", "pattern": "^#[0-9a-fA-F]{6}$"}, "icon": {"type": "string"},
         "default_radius_m": {"type": "number"}, "coverage_radius_m": {"type": "number"},
+        "cap_m": {"type": "number", "description": "how far result lists look for an open place of this layer (m)"},
         "has_origins": {"type": "boolean"}, "services": {"type": "array", "items": {
             "type": "object", "required": ["id", "name"], "properties": {
                 "id": {"type": "string"}, "name": {"$ref": "#/components/schemas/Names"}}}}}}

@@ -157,11 +157,23 @@ def _report_paths() -> dict:
     resolved = {"allOf": [ref("Report"), _obj({"station_verified_at": {**_NULL_STRING, "format": "date"}})]}
     new = _obj({"station_id": STATION_ID, "kind": {"type": "string", "enum": list(REPORT_KINDS)},
                 "note": {"type": "string", "nullable": True, "maxLength": 500}}, ["station_id", "kind"])
+    recorded = {"allOf": [ref("Report"), _obj({"repeat": {"type": "boolean"}, "undo": {"type": "string"},
+                                               "undo_until": {"type": "string", "format": "date-time"}})]}
+    repeat = {"allOf": [ref("Report"), _obj({"repeat": {"type": "boolean"}})]}
+    report_id = {**_param("report_id", {"type": "integer", "format": "int64", "minimum": 0, "maximum": MAX_REPORT_ID},
+                          "report id", True, "path"), "example": 1}
     return {
+        "/api/v1/reports/{report_id}/undo": {"post": {
+            "summary": "take a report back: only the client that sent it, within 30 s",
+            "parameters": [report_id],
+            "responses": {"204": {"description": "taken back"}, **errors(403, 404, 409, 413, 503)}}},
         "/api/v1/reports": {
             "post": {"summary": "one-tap report from the public; rate-limited per client",
                      "requestBody": _body(new),
-                     "responses": {"201": _json(ref("Report"), "recorded"), **errors(403, 404, 413, 429, 503)}},
+                     "responses": {"201": _json(recorded, "recorded; `undo` takes it back within 30 s (same client)"),
+                                   "200": _json(repeat, "this client already reported this kind for this station today:"
+                                                " counted once, nothing written"),
+                                   **errors(403, 404, 413, 429, 503)}},
             "get": {"summary": "reports, newest first (editor token)", "security": _EDITOR,
                     "parameters": [
                         _param("status", {"type": "string", "enum": [*REPORT_STATUSES, "all"], "default": "open"},

@@ -6,26 +6,24 @@ locked), `unknown` (no hours), `closed` (with when it opens), `temporarily_close
 `removed` stations are never shown.
 
 The nearest open station may lie beyond the k nearest (at 01:00 most offices are shut): it is
-looked for separately, per layer within that layer's cap, and put first. When none is open within
+looked for separately, per layer within that layer's cap (`cap_m`, layer data), and put first. When none is open within
 the caps, the answer says so and names the nearest open one beyond them.
 """
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from layers.layerdefs import Layer
+from layers.parks import LOCKED_WINDOW
 from layers.present import station_answer
 from layers.store import NearestQuery, StationStore
 
 STATES = ("open", "reported", "unknown", "closed", "temporarily_closed")
 _RANK = {state: i for i, state in enumerate(STATES)}
-# how far to look for an open station of a layer without its own `cap_m` (layers/defs/*.json)
-FALLBACK_CAP_M = 50_000.0
 OPEN_FETCH = 6  # open candidates fetched per layer (some may be flagged)
-REPORT_WINDOW = timedelta(hours=72)
 
 
 @dataclass(frozen=True)
@@ -61,8 +59,9 @@ def order(features: Iterable[dict], flags: Mapping[str, Flag] | set[str]) -> lis
 
 
 def cap_m(layer: Layer) -> float:
-    """How far to look for an open station of `layer`, in metres (the layer's `cap_m` when it has one)."""
-    return layer.cap_m or FALLBACK_CAP_M
+    """How far to look for an open station of `layer`, in metres: its `cap_m` (layer data, layers/defs/*.json;
+    layers.layerdefs.DEFAULT_CAP_M when the file gives none)."""
+    return float(layer.cap_m)
 
 
 def nearest_open(store: StationStore, query: NearestQuery, flags: Mapping[str, Flag] | set[str],
@@ -117,7 +116,7 @@ def flag_details(parks: Any, now: datetime | None = None) -> dict[str, Flag]:
     flagged = parks.flagged()
     if not flagged:
         return {}
-    since = (now or datetime.now(UTC)) - REPORT_WINDOW
+    since = (now or datetime.now(UTC)) - LOCKED_WINDOW
     counts = parks.locked_counts(since)
     out = {}
     for sid in flagged:

@@ -1,11 +1,13 @@
 """JSON API of parks, scan counts and reports (`/api/v1/parks…`, `/api/v1/reports…`)."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify, request, url_for
 
+from geo.hours import rfc3339
 from layers.errors import InvalidQuery, YizhanError
 from layers.parks import (
     REPORT_STATUSES,
+    UNDO_WINDOW,
     ReportNotFound,
     check_report,
     check_slug,
@@ -16,6 +18,7 @@ from layers.parks import (
 from web import params
 from web.auth import current_actor, require_token
 from web.parks.common import check_rate, park_links, park_store, scan_buffer, store
+from web.parks.report_undo import report_client
 
 bp = Blueprint("parks_api", __name__)
 MAX_REPORT_ID = 2**63 - 1
@@ -79,8 +82,12 @@ def api_report():
     check_rate()
     sid, kind, note = check_report(body.get("station_id"), body.get("kind"), body.get("note"))
     store().get(sid)
-    report = park_store().add_report(sid, kind, note, utc_now())
-    return jsonify(report.to_json()), 201
+    report = park_store().add_report(sid, kind, note, utc_now(), report_client())
+    if report.repeat:  # this client's report of this kind and station today: counted once, already
+        return jsonify({**report.to_json(), "repeat": True}), 200
+    undo = url_for("report_undo.api_undo", report_id=report.id)
+    return jsonify({**report.to_json(), "repeat": False, "undo": undo,
+                    "undo_until": rfc3339(report.created_at + UNDO_WINDOW)}), 201
 
 
 @bp.get("/api/v1/reports")

@@ -66,6 +66,7 @@ from web.parks.common import (
 )
 from web.parks.files import cached_answer, qr_code
 from web.parks.public_url import HOW_TO, printable_url
+from web.parks.report_undo import thanks_context
 
 LOGGER = logging.getLogger(__name__)
 bp = Blueprint("parks", __name__, template_folder=str(TEMPLATES_DIR))
@@ -120,9 +121,11 @@ def init_parks(app: Flask) -> ParkStore:
         int(app.config.get("REPORT_LIMIT", DEFAULT_REPORT_LIMIT)),
         float(app.config.get("REPORT_WINDOW_S", DEFAULT_REPORT_WINDOW_S)), parks.counters, "report")
     from web.parks import api as parks_api  # its routes use this module's helpers
+    from web.parks.report_undo import init_report_clients
 
     app.register_blueprint(bp)
     app.register_blueprint(parks_api.bp)
+    init_report_clients(app, parks)
     register_park_cli(app)
     return parks
 
@@ -174,7 +177,7 @@ def _note_writes(response: Response) -> Response:
 
 
 def flagged_station_ids() -> set[str]:
-    """Stations with >= 2 open 'locked' reports in the last 72 h (for station pages and lists)."""
+    """Stations that at least two distinct clients reported locked in the last 12 h (for station pages and lists)."""
     return park_store().flagged()
 
 
@@ -200,12 +203,13 @@ def looks_like_browser(user_agent: str | None) -> bool:
 
 # ---- what the landing page shows -----------------------------------------------------------
 def park_picks(park: Park, at: datetime, flags) -> list[tuple[str, list[dict]]]:
-    """(layer id, answers) per layer: of the FETCH_PER_LAYER nearest plus the nearest open one within the layer's
-    cap, the PER_LAYER first in the shared order (web.pages.results: open, reported, unknown, closed, temporarily
+    """(layer id, answers) per layer: of the FETCH_PER_LAYER nearest within the layer's cap (`cap_m`) plus the
+    nearest open one within it, the PER_LAYER first in the shared order (web.pages.results: open, reported, unknown, closed, temporarily
     closed) that nobody reported locked, and the reported ones among the PER_LAYER nearest, in that order."""
     out = []
-    for lid in store().layers:
-        query = NearestQuery(lon=park.lon, lat=park.lat, k=FETCH_PER_LAYER, layers=(lid,), at=at)
+    for lid, layer in store().layers.items():
+        query = NearestQuery(lon=park.lon, lat=park.lat, k=FETCH_PER_LAYER, layers=(lid,), at=at,
+                             radius_m=results.cap_m(layer))  # nothing from another province
         ordered = results.answer(store(), query, flags).features
         nearest = sorted(ordered, key=lambda f: (f["properties"]["distance_m"], f["id"]))[:PER_LAYER]
         # a station reported locked stays on the page (marked, after the open ones) when it is among the nearest
@@ -262,9 +266,10 @@ def _render_landing(park: Park, args: dict[str, str], at: datetime) -> tuple[str
     for lid, answers in park_picks(park, at, flagged):
         layer = store().layers[lid]
         sections.append({"id": lid, "label": layer.label(i18n.current_language()), "layer": layer,
+                         "cap_km": f"{results.cap_m(layer) / 1000:g}",
                          "cards": [_card(f, i + 1, at, flagged) for i, f in enumerate(answers)]})
     body, _status, headers = render("park.html", park=park, title=_park_title(park), county=_county(park),
-                                   sections=sections, reported="reported" in args, report_kinds=_report_kinds(),
+                                   sections=sections, report_kinds=_report_kinds(), **thanks_context(args),
                                    kind_label=i18n.gettext(f"park.kind.{park.kind}"),
                                    made_at=at.strftime("%Y-%m-%d %H:%M"), at=at)
     return park.slug, body.encode("utf-8"), tuple(dict(headers).items())
@@ -299,19 +304,22 @@ def poster(slug: str):
 
 
 # ---- reports from pages (no JavaScript: a form POST, then back with a thank-you) ----------
-def _report_from_form(station_id: str) -> None:
+def _report_from_form(station_id: str):
+    from web.parks.report_undo import report_client
+
     check_rate()
     sid, kind, note = check_report(station_id, request.form.get("kind"), request.form.get("note"))
     store().get(sid)
-    park_store().add_report(sid, kind, note, utc_now())
+    return park_store().add_report(sid, kind, note, utc_now(), report_client())
 
 
 @bp.post("/p/<slug>/report")
 def report_from_park(slug: str):
     park_store().get_park(slug)
     station_id = request.form.get("station_id") or ""
-    _report_from_form(station_id)
-    return redirect(link("parks.landing", slug=slug, reported=1, _anchor=f"s-{station_id}"), 303)
+    report = _report_from_form(station_id)
+    extra = {"again": 1} if report.repeat else {}
+    return redirect(link("parks.landing", slug=slug, reported=report.id, **extra, _anchor="thanks"), 303)
 
 
 @bp.post("/station/<station_id>/report")

@@ -75,7 +75,7 @@ def test_first_twin_is_the_earliest_close_row_not_the_nearest():
 
 
 _CHILD = textwrap.dedent("""
-    import json, resource, sys
+    import json, re, resource, sys
     resource.setrlimit(resource.RLIMIT_AS, (6 << 30, 6 << 30))  # the old all-pairs check fails here, not the machine
     from layers.embedded.store import EmbeddedStore
     from layers.ingest.importer import import_table

@@ -128,7 +128,7 @@ def test_openapi_is_valid(client):
             "/api/v1/plan/sites"} <= set(doc["paths"])
     routes = {rule.rule for rule in client.application.url_map.iter_rules() if rule.rule.startswith("/api/")}
     documented = {path.replace("{", "<").replace("}", ">") for path in doc["paths"]}
-    documented |= {"/api/v1/reports/<int:report_id>/resolve"}
+    documented |= {"/api/v1/reports/<int:report_id>/resolve", "/api/v1/reports/<int:report_id>/undo"}
     assert routes <= documented, routes - documented
 
 

@@ -142,7 +142,7 @@ def test_postgis_schema_is_versioned_and_idempotent(postgis_url):
     conn = psycopg2.connect(postgis_url)
     with conn, conn.cursor() as cur:
         cur.execute("SELECT version FROM park_schema_migrations ORDER BY version")
-        assert cur.fetchall() == [("0001",), ("0002",)]
+        assert cur.fetchall() == [("0001",), ("0002",), ("0003",)]
     conn.close()
 
 
@@ -207,12 +207,13 @@ def test_api_writes_parks_with_an_editor_token(tmp_path):
 
 # ---- the landing page ----------------------------------------------------------------------
 def expected_ids(app, park, at):
-    """Per layer: the store's own nearest (same query), open-now first, then by distance."""
+    """Per layer: the store's own nearest within the layer's cap (same query), open-now first, then by distance."""
     store = app.extensions["yizhan.store"]
     moment = datetime.fromisoformat(at).replace(tzinfo=SHANGHAI)
     out = {}
     for lid in store.layers:
-        hits = store.nearest(NearestQuery(lon=park.lon, lat=park.lat, k=FETCH_PER_LAYER, layers=(lid,), at=moment))
+        hits = store.nearest(NearestQuery(lon=park.lon, lat=park.lat, k=FETCH_PER_LAYER, layers=(lid,), at=moment,
+                                          radius_m=store.layers[lid].cap_m))
         answers = [station_answer(h.station, moment, h.distance_m) for h in hits]
         answers.sort(key=lambda f: (f["properties"]["open_now"] is not True, f["properties"]["distance_m"], f["id"]))
         out[lid] = [f["id"] for f in answers[:PER_LAYER]]
@@ -230,9 +231,30 @@ def test_landing_lists_the_nearest_help_per_layer(papp, pc, slug):
     html = pc.get(f"/p/{slug}?at={AT}").get_data(as_text=True)
     got = page_ids(html)
     assert got == expected_ids(papp, park, AT)
-    assert all(len(ids) == PER_LAYER for ids in got.values())
+    assert all(len(ids) <= PER_LAYER for ids in got.values())
     assert park.name in html and "12333" in html and "12348" in html and "12345" in html
     assert "uri.amap.com" in html and "api.map.baidu.com" in html and "步行约" in html
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_section_with_nothing_inside_its_cap_is_one_line(papp, pc, lang):
+    """Guiyang's park: the bundled windows and worker centres are 582-748 km away (Guangdong), beyond their
+    100 km cap: each section is one line saying so, no card from another province."""
+    park = papp.extensions["yizhan.parks"].get_park(SLUG)
+    store = papp.extensions["yizhan.store"]
+    html = pc.get(f"/p/{SLUG}?at={AT}&lang={lang}").get_data(as_text=True)
+    sections = dict(re.findall(r'<section id="l-([a-z_]+)">(.*?)</section>', html, re.DOTALL))
+    for lid in ("service_window", "worker_center"):
+        assert store.layers[lid].cap_m == 100_000
+        assert store.nearest(NearestQuery(lon=park.lon, lat=park.lat, k=1, layers=(lid,)))[0].distance_m > 500_000
+        assert 'class="card' not in sections[lid]
+        label = store.layers[lid].label(lang)
+        line = f"100 公里内没有{label}。" if lang == "zh" else f"No {label} within 100 km."
+        assert line in sections[lid] and sections[lid].count("<p") == 1
+    for lid, ids in page_ids(html).items():
+        far = [h.station.id for h in store.nearest(NearestQuery(lon=park.lon, lat=park.lat, k=50, layers=(lid,)))
+               if h.distance_m > store.layers[lid].cap_m]
+        assert not set(ids) & set(far), lid
 
 
 def test_landing_names_the_county_and_needs_nothing_else(pc):
