@@ -85,7 +85,8 @@ IMPORT_TIMEOUT_MS = 30 * 60 * 1000
 ANALYZE_AFTER_ROWS = 10_000
 BULK_ROWS = 20_000
 COLUMNS = ("id", "layer", "lon", "lat", "name", "name_en", "address", "adcode", "phone", "hours",
-           "services", "access", "status", "origins", "items", "operator", "source", "verified_at")
+           "services", "access", "status", "origins", "items", "operator", "source", "verified_at",
+           "verified_by", "location_precision", "hours_text")
 _ARRAYS = frozenset({"services", "origins", "items"})
 _SELECT = ", ".join(COLUMNS)
 _POINT = "ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography"
@@ -110,12 +111,13 @@ def knn_distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
 def _row_to_station(row: tuple) -> Station:
     """A Station from a row of COLUMNS (arrays to tuples, the date to ISO text)."""
     (sid, layer, lon, lat, name, name_en, address, adcode, phone, hours, services, access, status,
-     origins, items, operator, source, verified_at) = row[:18]
+     origins, items, operator, source, verified_at, verified_by, precision, hours_text) = row[:21]
     return Station(
         id=sid, lon=lon, lat=lat, name=name, layer=layer, name_en=name_en, address=address, adcode=adcode,
         phone=phone, hours=hours, services=tuple(services or ()), access=access, status=status,
         origins=tuple(origins or ()), items=tuple(items or ()), operator=operator, source=source,
         verified_at=verified_at.isoformat() if isinstance(verified_at, date) else verified_at,
+        verified_by=verified_by, location_precision=precision or "exact", hours_text=hours_text,
     )
 
 
