@@ -13,7 +13,17 @@ from layers.factory import open_store
 from layers.layerdefs import load_layers
 from layers.places.outline import install as install_china_outline
 from layers.seed import SAMPLE_STATIONS
-from web import api, assets, geocode_api, history_api, meta, ogc, pages, planner
+from web import (
+    api,
+    assets,
+    geocode_api,
+    history_api,
+    meta,
+    ogc,
+    pages,
+    planner,
+    verify_api,
+)
 from web.auth import init_auth
 from web.cli import register_cli
 from web.config import DEFAULTS, check_config
@@ -43,7 +53,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         layers, settings["data_dir"], settings["database_url"], settings["read_urls"],
         seed_path=SAMPLE_STATIONS if settings["seed"] else None, pg_mirror=settings["pg_mirror"],
     )
-    for blueprint in (api.bp, meta.bp, geocode_api.bp, pages.bp, assets.bp, planner.bp, history_api.bp, ogc.bp):
+    for blueprint in (api.bp, meta.bp, geocode_api.bp, pages.bp, assets.bp, planner.bp, history_api.bp, ogc.bp,
+                      verify_api.bp):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
     app.register_blueprint(data_api_bp)  # POST /api/v1/import, GET /api/v1/export
