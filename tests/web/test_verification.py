@@ -78,3 +78,13 @@ def test_an_entry_unchecked_for_more_than_180_days_is_shown_as_stale(app):
     client = app.test_client()
     assert f"信息可能过期（上次核实：{old}）" in client.get("/station/old-1").get_data(as_text=True)
     assert "信息可能过期" not in client.get("/station/new-1").get_data(as_text=True)
+
+
+def test_list_cards_leave_the_stale_note_to_the_station_page(app):
+    store = app.extensions["yizhan.store"]
+    from layers.model import station_from_feature
+
+    old = (date.today() - timedelta(days=200)).isoformat()
+    store.put(station_from_feature({**feature(verified_at=old), "id": "old-2"}, store.layers), actor="test")
+    near = app.test_client().get("/near?lat=26.57&lon=106.71").get_data(as_text=True)
+    assert "南明区工会驿站" in near and "信息可能过期" not in near
