@@ -127,7 +127,8 @@ def _entry(table: RawTable, ids: np.ndarray, row: int, field_name: str, code: st
 
 def check_table(table: RawTable | CsvStream, layers: Mapping[str, Layer], *, crs: str | None = None, layer: str | None = None,
                 force_crs: bool = False, store: StationStore | None = None, allow_duplicates: bool = False,
-                progress: Progress | None = None, sink: BulkLoad | None = None, chunk_rows: int = CHUNK_ROWS) -> Checked:
+                progress: Progress | None = None, sink: BulkLoad | None = None, chunk_rows: int = CHUNK_ROWS,
+                placer: AddressPlacer | None = None) -> Checked:
     """Check every row of `table`; `store` (when given) is searched for likely duplicates too.
 
     Row by row checks run on chunks of `chunk_rows` rows; each chunk found clean (and with ids
@@ -145,7 +146,7 @@ def check_table(table: RawTable | CsvStream, layers: Mapping[str, Layer], *, crs
     parts: list[dict[str, np.ndarray]] = []
     issues: list[tuple] = []
     seen: set[str] = set()
-    placer = AddressPlacer()
+    placer = placer or AddressPlacer()
     for lo, part in _streamed(table) if stream else _slices(table, chunk_rows):
         values, found = _check_rows(part, source, layers, layer, lo, placer)
         issues += found
@@ -291,19 +292,20 @@ def _counted(stations: list[Station], progress: Progress) -> Iterator[Station]:
 
 def import_table(table: RawTable | CsvStream, store: StationStore, *, crs: str | None = None, layer: str | None = None,
                  dry_run: bool = False, actor: str | None = None, force_crs: bool = False,
-                 allow_duplicates: bool = False, progress: Progress | None = None) -> ImportReport:
+                 allow_duplicates: bool = False, progress: Progress | None = None,
+                 placer: AddressPlacer | None = None) -> ImportReport:
     """Check `table` and, when no row is rejected and this is no dry run, upsert every row by id in
     one transaction. The report says what was read, rejected and written; nothing is written on rejection."""
     with gc_paused():
         return _import_table(table, store, crs=crs, layer=layer, dry_run=dry_run, actor=actor,
-                             force_crs=force_crs, allow_duplicates=allow_duplicates, progress=progress)
+                             force_crs=force_crs, allow_duplicates=allow_duplicates, progress=progress, placer=placer)
 
 
 def _import_table(table: RawTable | CsvStream, store: StationStore, *, crs: str | None, layer: str | None, dry_run: bool,
-                  actor: str | None, force_crs: bool, allow_duplicates: bool, progress: Progress | None
-                  ) -> ImportReport:
+                  actor: str | None, force_crs: bool, allow_duplicates: bool, progress: Progress | None,
+                  placer: AddressPlacer | None = None) -> ImportReport:
     options = {"crs": crs, "layer": layer, "force_crs": force_crs, "allow_duplicates": allow_duplicates,
-               "progress": progress}
+               "progress": progress, "placer": placer}
     if layer is not None and layer not in store.layers:
         raise InvalidQuery(f"unknown layer {layer!r}; known: {', '.join(store.layers)}", "layer")
     rows = table.estimated_rows if isinstance(table, CsvStream) else len(table)

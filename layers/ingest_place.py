@@ -10,6 +10,7 @@ rejected with the reason). Lookups are memoised per import: the leading words re
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from layers.places.found import Found
@@ -20,6 +21,7 @@ LOGGER = logging.getLogger(__name__)
 AREA_KINDS = frozenset({"province", "prefecture", "county"})
 MAX_NAME_CHARS = 12  # the longest area or town name looked for at one place in an address
 MAX_ADDRESS_CHARS = 80
+_FINER = {"exact": 0, "town": 1, "county": 2}
 
 
 @dataclass(frozen=True)
@@ -36,9 +38,16 @@ class Placed:
 class AddressPlacer:
     """Places addresses with one PlaceSearch; one instance per import (its memo grows with the rows)."""
 
-    def __init__(self, search: PlaceSearch | None = None) -> None:
-        self.search = search or default_search()
+    def __init__(self, search: PlaceSearch | None = None, online: Callable[[str], Placed | None] | None = None) -> None:
+        self._search = search  # the shipped search loads (~0.3 s, tens of MB) only when an address is placed
+        self.online = online  # e.g. layers.geocode_online.AmapGeocoder.geocode: asked when offline is not exact
         self._memo: dict[str, list[Found]] = {}
+
+    @property
+    def search(self) -> PlaceSearch:
+        if self._search is None:
+            self._search = default_search()
+        return self._search
 
     def _named(self, text: str) -> list[Found]:
         hits = self._memo.get(text)
@@ -67,7 +76,20 @@ class AddressPlacer:
         return area, town
 
     def place(self, address: str) -> Placed | str:
-        """Where `address` is, or why it cannot be placed (a message for the report)."""
+        """Where `address` is, or why it cannot be placed (a message for the report); the online
+        geocoder's answer, when one is configured and it is finer than the offline one."""
+        offline = self.place_offline(address)
+        if self.online is None:
+            return offline
+        refined = self.online(address)
+        if refined is None:
+            return offline
+        if isinstance(offline, str) or _FINER[refined.precision] < _FINER[offline.precision]:
+            return refined
+        return offline
+
+    def place_offline(self, address: str) -> Placed | str:
+        """`place` with the shipped gazetteer alone."""
         area, town = self.locate(address)
         if town is not None and town.lon is not None and town.lat is not None:
             return Placed(town.lon, town.lat, "town", town.adcode, town.name)

@@ -35,8 +35,8 @@ def place_rows(lon: np.ndarray, lat: np.ndarray, values: dict[str, np.ndarray], 
                 values["adcode"][row] = where.adcode
             values["placed"][row] = True
             done.add(row)
-            added.append((row, "address", PLACED, (f"placed from the address at the centre of {where.place} "
-                          f"({where.precision})")))
+            added.append((row, "address", PLACED, (f"placed from the address: {where.place} "
+                          f"({where.precision}{'' if where.precision == 'exact' else ': the centre of the area'})")))
         else:
             added.append((row, "address", UNPLACED, f"no coordinates, and the address cannot be placed: {where}"))
     kept = [issue for issue in issues if not (issue[0] in done and issue[2] == "missing_coordinates")]

@@ -43,6 +43,7 @@ from web import params
 from web.auth import current_actor, require_token
 from web.config import import_limits
 from web.export_cache import ExportCache
+from web.import_placer import import_placer
 
 bp = Blueprint("data_api", __name__, url_prefix="/api/v1")
 IMPORT_PARAMS = ("crs", "dry_run", "layer", "force_crs", "allow_duplicates", "sheet")
@@ -68,7 +69,7 @@ def import_stations():
     table = read_body_limited(body, request.content_type, import_limits(current_app.config, cli=False),
                               sheet=args.get("sheet"))
     report = import_table(table, store(), crs=args.get("crs"), layer=layer[0] if layer else None,
-                          actor=current_actor(), **options)
+                          actor=current_actor(), placer=import_placer(current_app), **options)
     if not report.ok:
         response = jsonify(ImportRejected(report).to_dict())
         response.status_code = 400

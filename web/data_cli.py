@@ -22,6 +22,7 @@ from layers.ingest_export import (
 from layers.ingest_limits import read_file_limited
 from layers.ingest_read import FORMATS
 from web.config import import_limits
+from web.import_placer import import_placer
 
 
 class _Progress:
@@ -100,7 +101,8 @@ def register_data_cli(app: Flask) -> None:
             table = read_file_limited(file, fmt, import_limits(current_app.config, cli=True), sheet=sheet)
             report = import_table(table, current_app.extensions["yizhan.store"], crs=crs, layer=layer,
                                   dry_run=dry_run, actor=f"cli:{getpass.getuser()}", force_crs=force_crs,
-                                  allow_duplicates=allow_duplicates, progress=progress)
+                                  allow_duplicates=allow_duplicates, progress=progress,
+                                  placer=import_placer(current_app))
         except YizhanError as exc:
             raise click.ClickException(exc.message) from None
         finally:

@@ -8,6 +8,7 @@ from datetime import datetime
 from flask import Blueprint, current_app, jsonify, request
 
 from geo.hours import SHANGHAI
+from layers.errors import InvalidQuery
 from layers.store import StationStore
 from web import params
 from web.auth import current_actor, require_token
@@ -25,6 +26,9 @@ def store() -> StationStore:
 @require_token("editor")
 def verify_station(station_id: str):
     params.reject_unknown(request.args, ())
+    sent = request.get_data(cache=False).strip()
+    if sent not in (b"", b"{}"):  # a body meant for another endpoint must not confirm anything
+        raise InvalidQuery("the body must be empty (or {}): confirming takes no data", "body")
     today = datetime.now(SHANGHAI).date().isoformat()
     actor = (current_actor() or "editor")[:MAX_ACTOR_CHARS]
     new = store().patch(station_id, lambda stored: stored.with_changes(verified_at=today, verified_by=actor),
