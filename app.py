@@ -17,6 +17,7 @@ from web import assets, meta
 from web.api import geocode as geocode_api
 from web.api import history as history_api
 from web.api import stations as api
+from web.api import verify as verify_api
 from web.api.data import bp as data_api_bp
 from web.api.data_cli import register_data_cli
 from web.auth import init_auth
@@ -50,7 +51,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         layers, settings["data_dir"], settings["database_url"], settings["read_urls"],
         seed_path=SAMPLE_STATIONS if settings["seed"] else None, pg_mirror=settings["pg_mirror"],
     )
-    for blueprint in (api.bp, meta.bp, geocode_api.bp, pages.bp, assets.bp, planner.bp, history_api.bp, ogc.bp):
+    for blueprint in (api.bp, meta.bp, geocode_api.bp, pages.bp, assets.bp, planner.bp, history_api.bp, ogc.bp,
+                      verify_api.bp):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
     app.register_blueprint(data_api_bp)  # POST /api/v1/import, GET /api/v1/export

@@ -18,11 +18,14 @@ Z_REFUSED = "a 3-D point (with a Z value) is refused: Yizhan keeps 2-D points, r
 
 ACCESS_VALUES = ("open", "staff", "scan_qr", "app_login")
 STATUS_VALUES = ("open", "temporarily_closed", "removed")
+# how well the point stands for the place: surveyed/given coordinates, or a town's or county's centre
+PRECISION_VALUES = ("exact", "town", "county")
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.~-]{0,63}$")
 ADCODE_RE = re.compile(r"^[1-8][0-9]{5}$")
 PHONE_RE = re.compile(r"^\+?[0-9][0-9 ()\-]{1,30}([,;/] ?\+?[0-9][0-9 ()\-]{1,30})*$")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-TEXT_LIMITS = {"name": 120, "name_en": 200, "address": 300, "operator": 200, "source": 200}
+TEXT_LIMITS = {"name": 120, "name_en": 200, "address": 300, "operator": 200, "source": 200, "verified_by": 100,
+               "hours_text": 200}
 # Fields a query answer adds; a client may send them back (e.g. PUT of a fetched feature).
 READ_ONLY = frozenset({"distance_m", "open_now", "hours_today", "next_open", "nav", "id", "layer_name", "flags"})
 
@@ -49,6 +52,9 @@ class Station:
     operator: str | None = None
     source: str | None = None
     verified_at: str | None = None
+    verified_by: str | None = None  # the editor who confirmed the entry on verified_at
+    location_precision: str = "exact"
+    hours_text: str | None = None  # the hours as the source wrote them, when not opening_hours syntax
 
     def properties(self) -> dict[str, Any]:
         """The contract's `properties` object (lists, not tuples)."""
@@ -210,6 +216,10 @@ def validate_station(
         operator=_text(props, "operator"),
         source=_text(props, "source"),
         verified_at=_check_date(_text(props, "verified_at")),
+        verified_by=_text(props, "verified_by"),
+        location_precision=_check_enum(_text(props, "location_precision"), "location_precision",
+                                       PRECISION_VALUES, "exact"),
+        hours_text=_text(props, "hours_text"),
     )
 
 

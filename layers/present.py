@@ -64,6 +64,8 @@ def station_answer(station: Station, at: datetime, distance_m: float | None = No
         "origins": list(origins) if isinstance(origins, tuple) else origins,
         "items": list(items) if isinstance(items, tuple) else items,
         "operator": station.operator, "source": station.source, "verified_at": station.verified_at,
+        "verified_by": station.verified_by, "location_precision": station.location_precision,
+        "hours_text": station.hours_text,
         "distance_m": distance_m, "open_now": open_now,
         "hours_today": list(hours_today) if hours_today is not None else None, "next_open": next_open,
         "nav": dict(nav) if nav is not None else _nav(station.lon, station.lat, station.name, station.address).copy(),
@@ -75,7 +77,8 @@ def station_answer(station: Station, at: datetime, distance_m: float | None = No
 
 # station_answer spells the properties out: it must name every one Station.properties() has, in its order.
 _ANSWER_KEYS = ("name", "layer", "name_en", "address", "adcode", "phone", "hours", "services", "access", "status",
-                "origins", "items", "operator", "source", "verified_at")
+                "origins", "items", "operator", "source", "verified_at", "verified_by", "location_precision",
+                "hours_text")
 if _ANSWER_KEYS != _PROPERTY_ORDER:
     raise RuntimeError("layers.present.station_answer is out of step with the Station fields")
 

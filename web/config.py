@@ -16,6 +16,9 @@ DEFAULTS: dict[str, Any] = {
     "TOKENS": "",
     "TILES": None,
     "TIANDITU_KEY": None,
+    "GEOCODER": None,  # "amap": refine import addresses online with YIZHAN_AMAP_KEY (off by default)
+    "AMAP_KEY": None,
+    "AMAP_GEOCODE_URL": None,
     "PUBLIC_URL": None,
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
     "JSON_AS_ASCII": False,
@@ -40,6 +43,9 @@ class ConfigError(ValueError):
 
 def check_config(config: Mapping[str, Any]) -> dict[str, Any]:
     """Validated settings derived from the Flask config; ConfigError names what is wrong."""
+    geocoder = str(config.get("GEOCODER") or "").strip().lower()
+    if geocoder not in ("", "none", "amap") or (geocoder == "amap" and not config.get("AMAP_KEY")):
+        raise ConfigError("YIZHAN_GEOCODER must be 'amap' (and YIZHAN_AMAP_KEY set) or unset")
     url = config.get("DATABASE_URL") or None
     if url and not str(url).startswith(("postgresql://", "postgres://")):
         raise ConfigError("YIZHAN_DATABASE_URL must start with postgresql://")

@@ -25,6 +25,7 @@ from layers.model import (
     ADCODE_RE,
     ID_RE,
     PHONE_RE,
+    PRECISION_VALUES,
     STATUS_VALUES,
     TEXT_LIMITS,
     _check_date,
@@ -35,7 +36,7 @@ from layers.model import (
 
 LOGGER = logging.getLogger(__name__)
 Issue = tuple[int, str, str, str]  # (row, field, code, message)
-FREE_TEXT = ("name", "name_en", "address", "operator", "source")
+FREE_TEXT = ("name", "name_en", "address", "operator", "source", "verified_by")
 _CONTROL = re.compile(r"[\x00-\x1f\ud800-\udfff]")  # and lone surrogates: the model refuses both
 _SEPARATOR = "\ue000"  # joins a column for one regex scan; printable, so it never matches _CONTROL
 _EXCEL_DATE = re.compile(r"^(\d{4})[/.年-](\d{1,2})[/.月-](\d{1,2})日?$")
@@ -193,10 +194,10 @@ def _enum(key: str, allowed: tuple[str, ...], default: str) -> Callable[[Any], s
 
 
 SIMPLE_CHECKS: dict[str, tuple[Callable[[Any], Any], str]] = {
-    "hours": (_hours, "invalid_hours"),
     "access": (_enum("access", ACCESS_VALUES, "open"), "invalid_value"),
     "status": (_enum("status", STATUS_VALUES, "open"), "invalid_value"),
     "verified_at": (_date, "invalid_value"),
+    "location_precision": (_enum("location_precision", PRECISION_VALUES, "exact"), "invalid_value"),
     "items": (lambda value: _word_list({"items": value}, "items", max_len=100), "invalid_value"),
 }
 

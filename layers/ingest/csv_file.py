@@ -69,6 +69,7 @@ class CsvStream:
             raise _EmptyStream
         self._frames = _OfFrames(path, encoding, self._first.columns)
         self.ignored_columns = self._frames.ignored
+        self.column_map = {header: name for name, header in self._frames.chosen.items()}
         self.geometry_errors: dict[int, str] = {}
         # rows in the file, guessed from the bytes pandas took for the first chunk (progress, load size)
         per_row = max(self._raw.tell(), 1) / max(len(self._first), 1)
@@ -161,7 +162,9 @@ class _OfFrames:
         if not keep.all():
             cells = {k: v[keep] for k, v in cells.items()}
         x, y = xy_from_columns(cells, int(keep.sum()))
-        return RawTable("csv", cells, x, y, lines[keep], "line", None, self.encoding, self.ignored)
+        mapping = {header: name for name, header in self.chosen.items()}
+        return RawTable("csv", cells, x, y, lines[keep], "line", None, self.encoding, self.ignored,
+                        column_map=mapping)
 
 
 def _blank_rows(frame) -> np.ndarray:

@@ -27,7 +27,8 @@ MEDIA_TYPES = {"geojson": "application/geo+json", "csv": "text/csv; charset=utf-
                "gpkg": "application/geopackage+sqlite3"}
 SUFFIXES = {"geojson": "geojson", "csv": "csv", "gpkg": "gpkg"}
 CSV_COLUMNS = ("id", "layer", "name", "name_en", "lon", "lat", "address", "adcode", "phone", "hours", "services",
-               "access", "status", "origins", "items", "operator", "source", "verified_at")
+               "access", "status", "origins", "items", "operator", "source", "verified_at", "verified_by",
+               "location_precision", "hours_text")
 LIST_SEPARATOR = ";"
 _FORMULA_START = "=+-@"
 _CHUNK = 5000

@@ -32,6 +32,9 @@ from layers.ingest.dupes import (
     near_duplicates_in_file,
     near_duplicates_in_store,
 )
+from layers.ingest.hours import AS_WRITTEN, check_hours
+from layers.ingest.place import AddressPlacer
+from layers.ingest.placing import PLACED, place_rows, placed_counts
 from layers.ingest.read import gc_paused
 from layers.ingest.table import RawTable
 from layers.layerdefs import Layer
@@ -42,6 +45,7 @@ LOGGER = logging.getLogger(__name__)
 CHUNK_ROWS = 100_000  # rows checked (and handed to a bulk load) at a time
 MAX_REPORTED = 10_000  # rejected rows listed in one report (all are counted)
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
+WARNING_CODES = frozenset({AS_WRITTEN, PLACED})  # row issues that are reported, not rejected
 
 
 class ImportRejected(YizhanError):
@@ -76,6 +80,9 @@ class ImportReport:
     unchanged: int | None = None
     ids_made: int = 0  # rows without an id given one made from layer, name and position
     ids_matched: int = 0  # rows without an id that took the id of their stored twin
+    columns: dict[str, str] = field(default_factory=dict)  # header as written -> the field it fills
+    header_row: int | None = None  # a sheet's row holding the headers
+    placed: dict[str, int] = field(default_factory=dict)  # rows placed from their address, by precision
 
     @property
     def rows_rejected(self) -> int:
@@ -98,6 +105,7 @@ class ImportReport:
             "ids_made": self.ids_made, "ids_matched": self.ids_matched,
             "rejected_by_code": by_code, "rejected": self.rejected[:limit],
             "rejected_truncated": len(self.rejected) > limit, "warnings": self.warnings,
+            "columns": self.columns, "header_row": self.header_row, "placed": self.placed,
         }
 
 
@@ -121,7 +129,8 @@ def _entry(table: RawTable, ids: np.ndarray, row: int, field_name: str, code: st
 
 def check_table(table: RawTable | CsvStream, layers: Mapping[str, Layer], *, crs: str | None = None, layer: str | None = None,
                 force_crs: bool = False, store: StationStore | None = None, allow_duplicates: bool = False,
-                progress: Progress | None = None, sink: BulkLoad | None = None, chunk_rows: int = CHUNK_ROWS) -> Checked:
+                progress: Progress | None = None, sink: BulkLoad | None = None, chunk_rows: int = CHUNK_ROWS,
+                placer: AddressPlacer | None = None) -> Checked:
     """Check every row of `table`; `store` (when given) is searched for likely duplicates too.
 
     Row by row checks run on chunks of `chunk_rows` rows; each chunk found clean (and with ids
@@ -133,17 +142,20 @@ def check_table(table: RawTable | CsvStream, layers: Mapping[str, Layer], *, crs
     source = resolve_crs(crs, table.file_crs, force_crs)
     step = progress or (lambda stage, done, total: None)
     stream = isinstance(table, CsvStream)
+    mapping, header_row = getattr(table, "column_map", {}), getattr(table, "header_row", None)
     step("checking coordinates", 0, table.estimated_rows if stream else len(table))
     step("checking fields", 0, table.estimated_rows if stream else len(table))
     parts: list[dict[str, np.ndarray]] = []
     issues: list[tuple] = []
     seen: set[str] = set()
+    placer = placer or AddressPlacer()
     for lo, part in _streamed(table) if stream else _slices(table, chunk_rows):
-        values, found = _check_rows(part, source, layers, layer, lo)
+        values, found = _check_rows(part, source, layers, layer, lo, placer)
         issues += found
         parts.append(values)
         if sink is not None:
-            sink = _fed(sink, values, not found and not table.geometry_errors, seen)
+            clean = all(issue[2] in WARNING_CODES for issue in found)
+            sink = _fed(sink, values, clean and not table.geometry_errors, seen)
     if sink is not None:
         sink.done_adding()
     table = table.finished() if stream else table
@@ -153,7 +165,8 @@ def check_table(table: RawTable | CsvStream, layers: Mapping[str, Layer], *, crs
     issues += [(row, "geometry", "invalid_geometry", why) for row, why in table.geometry_errors.items()]
     lon, ids, no_id, named = values["lon"], values["id"], values.pop("no_id"), values.pop("named")
     step("looking for duplicates", 0, n)
-    report = ImportReport(table.format, source.name, n, table.position_kind, table.encoding)
+    report = ImportReport(table.format, source.name, n, table.position_kind, table.encoding,
+                          columns=mapping, header_row=header_row)
     point_ok = np.isfinite(lon) & np.fromiter((v is not None for v in values["name"]), bool, n)
     report.ids_made = int(named.sum())
     dupes = _likely_duplicates(table, values, point_ok, store, named, report)
@@ -164,7 +177,11 @@ def check_table(table: RawTable | CsvStream, layers: Mapping[str, Layer], *, crs
     id_ok = np.fromiter((isinstance(v, str) and bool(v) for v in ids), bool, n)
     issues += [(row, "id", "duplicate_id", _duplicate_message(table, ids, no_id, row, first))
                for row, first in duplicate_ids(ids, id_ok)]
+    warned = [issue for issue in issues if issue[2] in WARNING_CODES]
+    issues = [issue for issue in issues if issue[2] not in WARNING_CODES]
     report.rejected = [_entry(table, ids, *issue) for issue in sorted(issues, key=lambda it: (it[0], it[1]))]
+    report.warnings += [_entry(table, ids, *issue) for issue in sorted(warned, key=lambda it: (it[0], it[1]))]
+    report.placed = placed_counts(values["location_precision"], values.pop("placed"))
     report.warnings[:0] = [{"field": c, "code": "ignored_column", "message": f"column {c!r} is not a station "
                             "field; ignored"} for c in table.ignored_columns]
     return Checked(values, report)
@@ -193,7 +210,7 @@ def _streamed(stream: CsvStream) -> Iterator[tuple[int, RawTable]]:
 
 
 def _check_rows(table: RawTable, source: SourceCrs, layers: Mapping[str, Layer], layer: str | None,
-                lo: int) -> tuple[dict[str, np.ndarray], list[tuple]]:
+                lo: int, placer: AddressPlacer | None = None) -> tuple[dict[str, np.ndarray], list[tuple]]:
     """The row by row checks of a chunk of rows (`table`, starting at row lo of the file): their
     clean values (ids made where none was given; `no_id` and `named` masks beside) and their
     issues, rows counted from the file's start."""
@@ -201,6 +218,11 @@ def _check_rows(table: RawTable, source: SourceCrs, layers: Mapping[str, Layer],
     lon, lat, issues = check_points(table.x, table.y, source)
     values, found = check_columns(table.columns, n, layers, layer)
     issues += found
+    empty = np.full(n, None, dtype=object)
+    values["hours"], values["hours_text"], found = check_hours(table.columns.get("hours", empty),
+                                                               table.columns.get("hours_text"))
+    issues += found
+    issues = place_rows(lon, lat, values, issues, placer)
     values["lon"], values["lat"] = lon, lat
     ids = values["id"]
     no_id = np.fromiter((v is None for v in ids), bool, n)
@@ -218,7 +240,7 @@ def _fed(sink: BulkLoad, values: dict[str, np.ndarray], clean: bool, seen: set[s
     size = len(seen)
     seen.update(ids)
     if clean and len(seen) == size + len(ids) and None not in seen:
-        sink.add({key: column for key, column in values.items() if key not in ("no_id", "named")})
+        sink.add({key: column for key, column in values.items() if key not in ("no_id", "named", "placed")})
         return sink
     sink.abort()
     return None
@@ -272,19 +294,20 @@ def _counted(stations: list[Station], progress: Progress) -> Iterator[Station]:
 
 def import_table(table: RawTable | CsvStream, store: StationStore, *, crs: str | None = None, layer: str | None = None,
                  dry_run: bool = False, actor: str | None = None, force_crs: bool = False,
-                 allow_duplicates: bool = False, progress: Progress | None = None) -> ImportReport:
+                 allow_duplicates: bool = False, progress: Progress | None = None,
+                 placer: AddressPlacer | None = None) -> ImportReport:
     """Check `table` and, when no row is rejected and this is no dry run, upsert every row by id in
     one transaction. The report says what was read, rejected and written; nothing is written on rejection."""
     with gc_paused():
         return _import_table(table, store, crs=crs, layer=layer, dry_run=dry_run, actor=actor,
-                             force_crs=force_crs, allow_duplicates=allow_duplicates, progress=progress)
+                             force_crs=force_crs, allow_duplicates=allow_duplicates, progress=progress, placer=placer)
 
 
 def _import_table(table: RawTable | CsvStream, store: StationStore, *, crs: str | None, layer: str | None, dry_run: bool,
-                  actor: str | None, force_crs: bool, allow_duplicates: bool, progress: Progress | None
-                  ) -> ImportReport:
+                  actor: str | None, force_crs: bool, allow_duplicates: bool, progress: Progress | None,
+                  placer: AddressPlacer | None = None) -> ImportReport:
     options = {"crs": crs, "layer": layer, "force_crs": force_crs, "allow_duplicates": allow_duplicates,
-               "progress": progress}
+               "progress": progress, "placer": placer}
     if layer is not None and layer not in store.layers:
         raise InvalidQuery(f"unknown layer {layer!r}; known: {', '.join(store.layers)}", "layer")
     rows = table.estimated_rows if isinstance(table, CsvStream) else len(table)

@@ -7,6 +7,7 @@ that many), the CLI to 5,000,000 (the 1M-row import benchmark fits).
 """
 from __future__ import annotations
 
+import io
 import logging
 import tempfile
 import zipfile
@@ -18,6 +19,7 @@ from layers.errors import YizhanError
 from layers.ingest.csv_file import CsvStream, read_csv
 from layers.ingest.read import detect_format, gc_paused, read_file, read_geojson
 from layers.ingest.table import RawTable
+from layers.ingest.xlsx import read_xlsx
 
 LOGGER = logging.getLogger(__name__)
 
@@ -45,20 +47,25 @@ class ImportLimits:
             raise ImportTooLarge(f"the file holds more than {self.max_rows:,} rows, the most one import "
                                  f"takes (set by {self.rows_setting}); split it", "body")
 
-    def check_unzipped(self, path: Path) -> None:
+    def check_unzipped(self, path: Path | bytes) -> None:
         """Refuse (413) a zip whose members add up to more than max_unzipped_bytes (from its directory)."""
-        if not zipfile.is_zipfile(path):
+        source = io.BytesIO(path) if isinstance(path, bytes) else path
+        if not zipfile.is_zipfile(source):
             return
-        with zipfile.ZipFile(path) as archive:
+        with zipfile.ZipFile(source) as archive:
             total = sum(info.file_size for info in archive.infolist())
         if total > self.max_unzipped_bytes:
             raise ImportTooLarge(f"the zip unpacks to {total:,} bytes, more than {self.max_unzipped_bytes:,} "
                                  f"(set by {self.unzipped_setting})", "body")
 
 
-def read_body_limited(body: bytes, content_type: str | None, limits: ImportLimits) -> RawTable:
-    """A request body read as `layers.ingest.read.read_body` does, refused (413) past `limits`."""
+def read_body_limited(body: bytes, content_type: str | None, limits: ImportLimits,
+                      sheet: str | None = None) -> RawTable:
+    """A request body read as `layers.ingest.read.read_body` does (a spreadsheet too: its first sheet
+    unless `sheet` names one), refused (413) past `limits`."""
     fmt = detect_format(None, body[:64], content_type)
+    if fmt in ("xlsx", "xls"):
+        return _read_sheet(body, fmt, limits, sheet)
     if fmt == "csv":
         with gc_paused():
             table = read_csv(body, nrows=limits.max_rows + 1)  # one more row than allowed says "too many"
@@ -76,7 +83,7 @@ def read_body_limited(body: bytes, content_type: str | None, limits: ImportLimit
 
 
 def read_file_limited(path: Path, fmt: str | None, limits: ImportLimits,
-                      stream_rows: int | None = None) -> RawTable | CsvStream:
+                      stream_rows: int | None = None, sheet: str | None = None) -> RawTable | CsvStream:
     """A file read as `layers.ingest.read.read_file` does, refused (413) past `limits`; a CSV stream
     is counted as it is read and refused at the first chunk past the bound."""
     path = Path(path)
@@ -85,6 +92,8 @@ def read_file_limited(path: Path, fmt: str | None, limits: ImportLimits,
             fmt = fmt or detect_format(path.name, handle.read(64))
         if fmt in ("shp", "gpkg"):
             return _read_gis(path, fmt, limits)
+        if fmt in ("xlsx", "xls"):
+            return _read_sheet(path, fmt, limits, sheet)
         if fmt == "csv" and not stream_rows:
             with gc_paused():
                 table = read_csv(path, nrows=limits.max_rows + 1)
@@ -94,6 +103,15 @@ def read_file_limited(path: Path, fmt: str | None, limits: ImportLimits,
     if isinstance(table, CsvStream):
         table.parts = _counted_parts(table.parts, limits)  # the stream itself stays what ingest expects
         return table
+    limits.check_rows(len(table))
+    return table
+
+
+def _read_sheet(source: Path | bytes, fmt: str, limits: ImportLimits, sheet: str | None) -> RawTable:
+    """A workbook: unpacked size checked before reading (an .xlsx is a zip), rows after."""
+    limits.check_unzipped(source)
+    with gc_paused():
+        table = read_xlsx(source, sheet, fmt)
     limits.check_rows(len(table))
     return table
 

@@ -26,15 +26,24 @@ from layers.ingest.table import (
 from layers.model import STATION_FIELDS, point_problem
 
 LOGGER = logging.getLogger(__name__)
-FORMATS = ("csv", "geojson", "gpkg", "shp")
+FORMATS = ("csv", "geojson", "gpkg", "shp", "xlsx", "xls")
+
+
+def _zip_of_office(head: bytes) -> bool:
+    """Whether a zip's first member (named at byte 30 of its local header) is an Office package's."""
+    size = int.from_bytes(head[26:28], "little")
+    first = head[30:30 + size]
+    return first.startswith((b"[Content_Types].xml", b"xl/", b"docProps/", b"_rels/"))
 
 
 def detect_format(name: str | None, head: bytes, content_type: str | None = None) -> str:
     """csv | geojson | gpkg | shp from magic bytes, then the media type, then the file name."""
     if head.startswith(b"SQLite format 3\x00"):
         return "gpkg"
+    if head.startswith(b"\xd0\xcf\x11\xe0"):  # OLE2: Excel 97-2003
+        return "xls"
     if head.startswith(b"PK\x03\x04"):
-        return "shp"
+        return "xlsx" if _zip_of_office(head) or Path(name or "").suffix.lower() == ".xlsx" else "shp"
     media = (content_type or "").split(";")[0].strip().lower()
     if media in ("application/json", "application/geo+json"):
         return "geojson"

@@ -3,35 +3,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
+import orjson
 
 from layers.errors import YizhanError
 
-# Header variants (compared after lower-casing and dropping spaces and anything in brackets).
-ALIASES: dict[str, tuple[str, ...]] = {
-    "lon": ("lon", "lng", "long", "longitude", "x", "经度", "东经"),
-    "lat": ("lat", "latitude", "y", "纬度", "北纬"),
-    "location": ("location", "coordinates", "lnglat", "lonlat", "坐标", "经纬度"),
-    "id": ("id", "station_id", "编号", "站点编号", "站点id"),
-    "name": ("name", "名称", "站点名称", "站名"),
-    "name_en": ("name_en", "英文名", "英文名称", "english_name"),
-    "layer": ("layer", "图层", "类型", "类别"),
-    "address": ("address", "地址", "详细地址"),
-    "adcode": ("adcode", "行政区划代码", "区划代码", "区县代码"),
-    "phone": ("phone", "tel", "telephone", "电话", "联系电话"),
-    "hours": ("hours", "opening_hours", "opening_ho", "开放时间", "营业时间", "服务时间"),
-    "services": ("services", "服务", "服务项目", "设施"),
-    "access": ("access", "进入方式"),
-    "status": ("status", "状态"),
-    "origins": ("origins", "服务县", "服务地区代码"),
-    "items": ("items", "事项", "办理事项", "可办事项"),
-    "operator": ("operator", "运营单位", "管理单位", "主管单位"),
-    "source": ("source", "来源", "数据来源"),
-    "verified_at": ("verified_at", "verified_a", "核实日期", "核验日期"),  # verified_a: Shapefile's 10 characters
-}
-
-
+# Header variants per field (layers/ingest/data/headers.json: data, not code), compared after
+# lower-casing and dropping spaces and anything in brackets.
+HEADERS_FILE = Path(__file__).resolve().parent / "data" / "headers.json"
+ALIASES: dict[str, tuple[str, ...]] = {field: tuple(names) for field, names in
+                                       orjson.loads(HEADERS_FILE.read_bytes())["aliases"].items()}
 _LOOKUP = {alias: name for name, aliases in ALIASES.items() for alias in aliases}
 
 
@@ -59,6 +42,8 @@ class RawTable:
     encoding: str | None = None
     ignored_columns: list[str] = field(default_factory=list)
     geometry_errors: dict[int, str] = field(default_factory=dict)  # row -> why its geometry is unusable
+    column_map: dict[str, str] = field(default_factory=dict)  # header as written -> station field
+    header_row: int | None = None  # a sheet's row (from 1) that held the headers
 
     def __len__(self) -> int:
         return len(self.positions)
@@ -90,9 +75,13 @@ def xy_from_columns(cells: dict[str, np.ndarray], n: int) -> tuple[np.ndarray, n
     location = cells.pop("location", None)
     if "lon" in cells and "lat" in cells:
         return cells.pop("lon"), cells.pop("lat")
+    if location is None and "address" in cells:  # no coordinates at all: every row placed from its address
+        cells.pop("lon", None)
+        cells.pop("lat", None)
+        return np.full(n, None, dtype=object), np.full(n, None, dtype=object)
     if location is None:
-        raise InvalidImportFile("the file needs lon and lat columns (lon/lng/经度 and lat/纬度) "
-                                "or one location column holding 'lon,lat'", "body")
+        raise InvalidImportFile("the file needs lon and lat columns (lon/lng/经度 and lat/纬度), "
+                                "one location column holding 'lon,lat', or an address column (地址)", "body")
     cells.pop("lon", None)
     cells.pop("lat", None)
     x = np.full(n, None, dtype=object)

@@ -16,7 +16,8 @@ from layers.model import Station
 from layers.postgis.schema import _LOCK_KEY, migrations, upgrade  # noqa: F401  (re-exported)
 
 COLUMNS = ("id", "layer", "lon", "lat", "name", "name_en", "address", "adcode", "phone", "hours",
-           "services", "access", "status", "origins", "items", "operator", "source", "verified_at")
+           "services", "access", "status", "origins", "items", "operator", "source", "verified_at",
+           "verified_by", "location_precision", "hours_text")
 
 
 _ARRAYS = frozenset({"services", "origins", "items"})
@@ -40,12 +41,13 @@ _UPSERT_SET = ", ".join(f"{c} = EXCLUDED.{c}" for c in COLUMNS if c != "id") + "
 def _row_to_station(row: tuple) -> Station:
     """A Station from a row of COLUMNS (arrays to tuples, the date to ISO text)."""
     (sid, layer, lon, lat, name, name_en, address, adcode, phone, hours, services, access, status,
-     origins, items, operator, source, verified_at) = row[:18]
+     origins, items, operator, source, verified_at, verified_by, precision, hours_text) = row[:21]
     return Station(
         id=sid, lon=lon, lat=lat, name=name, layer=layer, name_en=name_en, address=address, adcode=adcode,
         phone=phone, hours=hours, services=tuple(services or ()), access=access, status=status,
         origins=tuple(origins or ()), items=tuple(items or ()), operator=operator, source=source,
         verified_at=verified_at.isoformat() if isinstance(verified_at, date) else verified_at,
+        verified_by=verified_by, location_precision=precision or "exact", hours_text=hours_text,
     )
 
 

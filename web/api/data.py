@@ -41,11 +41,12 @@ from layers.ingest.limits import read_body_limited
 from layers.store import StationStore
 from web import params
 from web.api.export_cache import ExportCache
+from web.api.import_placer import import_placer
 from web.auth import current_actor, require_token
 from web.config import import_limits
 
 bp = Blueprint("data_api", __name__, url_prefix="/api/v1")
-IMPORT_PARAMS = ("crs", "dry_run", "layer", "force_crs", "allow_duplicates")
+IMPORT_PARAMS = ("crs", "dry_run", "layer", "force_crs", "allow_duplicates", "sheet")
 
 
 def store() -> StationStore:
@@ -64,10 +65,11 @@ def import_stations():
     options = {name: params.flag(args, name) for name in ("dry_run", "force_crs", "allow_duplicates")}
     body = request.get_data(cache=False)  # beyond MAX_CONTENT_LENGTH: 413
     if not body.strip():
-        raise InvalidQuery("the body is empty: send CSV, GeoJSON, a GeoPackage or a zipped Shapefile", "body")
-    table = read_body_limited(body, request.content_type, import_limits(current_app.config, cli=False))
+        raise InvalidQuery("the body is empty: send CSV, an Excel sheet, GeoJSON, a GeoPackage or a zipped Shapefile", "body")
+    table = read_body_limited(body, request.content_type, import_limits(current_app.config, cli=False),
+                              sheet=args.get("sheet"))
     report = import_table(table, store(), crs=args.get("crs"), layer=layer[0] if layer else None,
-                          actor=current_actor(), **options)
+                          actor=current_actor(), placer=import_placer(current_app), **options)
     if not report.ok:
         response = jsonify(ImportRejected(report).to_dict())
         response.status_code = 400

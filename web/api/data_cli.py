@@ -21,6 +21,7 @@ from layers.ingest.export import (
 from layers.ingest.importer import ImportReport, import_table
 from layers.ingest.limits import read_file_limited
 from layers.ingest.read import FORMATS
+from web.api.import_placer import import_placer
 from web.config import import_limits
 
 
@@ -54,6 +55,11 @@ def _print_report(report: ImportReport, show: int) -> None:
     data = report.to_json()
     click.echo(f"{data['rows_read']:,} rows read ({report.format}, {report.encoding or '-'}, crs {report.crs}); "
                f"{data['rows_rejected']:,} rejected")
+    if report.columns:
+        where = f" (headers on row {report.header_row})" if report.header_row else ""
+        click.echo(f"columns{where}: " + ", ".join(f"{h} -> {f}" for h, f in report.columns.items()))
+    for precision, count in sorted(report.placed.items()):
+        click.echo(f"  placed from the address ({precision}): {count:,}")
     for entry in report.rejected[:show]:
         click.echo(f"  {_where(entry, report.position_kind)}: {entry['field']}: {entry['code']}: {entry['message']}")
     if len(report.rejected) > show:
@@ -84,16 +90,19 @@ def register_data_cli(app: Flask) -> None:
     @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
                   help="also write the full report as JSON here")
     @click.option("--show", default=50, show_default=True, help="rejected rows to print")
+    @click.option("--sheet", default=None, help="the sheet of a workbook (default: the first)")
     def import_command(file: Path, crs: str | None, layer: str | None, dry_run: bool, fmt: str | None,
-                       force_crs: bool, allow_duplicates: bool, report_path: Path | None, show: int) -> None:
-        """Import FILE (CSV, GeoJSON, GeoPackage, Shapefile or a zip holding one): all rows or none."""
+                       force_crs: bool, allow_duplicates: bool, report_path: Path | None, show: int,
+                       sheet: str | None) -> None:
+        """Import FILE (CSV, Excel .xlsx/.xls, GeoJSON, GeoPackage, Shapefile or a zip holding one): all rows or none."""
         progress = _Progress()
         try:
             click.echo(f"reading {file}", err=True)
-            table = read_file_limited(file, fmt, import_limits(current_app.config, cli=True))
+            table = read_file_limited(file, fmt, import_limits(current_app.config, cli=True), sheet=sheet)
             report = import_table(table, current_app.extensions["yizhan.store"], crs=crs, layer=layer,
                                   dry_run=dry_run, actor=f"cli:{getpass.getuser()}", force_crs=force_crs,
-                                  allow_duplicates=allow_duplicates, progress=progress)
+                                  allow_duplicates=allow_duplicates, progress=progress,
+                                  placer=import_placer(current_app))
         except YizhanError as exc:
             raise click.ClickException(exc.message) from None
         finally:

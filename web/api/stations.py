@@ -7,8 +7,8 @@ from flask import Blueprint, current_app, jsonify, request, url_for
 
 from geo.crs import to_wgs84
 from geo.hours import SHANGHAI
-from layers.errors import InvalidQuery, InvalidStation
-from layers.model import station_from_feature
+from layers.errors import InvalidQuery, InvalidStation, StationNotFound
+from layers.model import Station, station_from_feature
 from layers.present import station_answer
 from layers.store import MAX_K, MAX_LIMIT, NearestQuery, StationStore
 from web import params
@@ -136,11 +136,23 @@ def _feature_in_crs(feature: dict) -> dict:
     return feature
 
 
+VERIFICATION = ("verified_at", "verified_by")  # set only by POST .../verify (web.api.verify)
+
+
+def kept_verification(new: Station) -> Station:
+    """`new` with the stored station's verified_at/verified_by (none for a new station): an edit is no check."""
+    try:
+        stored = store().get(new.id)
+    except StationNotFound:
+        return new.with_changes(verified_at=None, verified_by=None)
+    return new.with_changes(verified_at=stored.verified_at, verified_by=stored.verified_by)
+
+
 @bp.post("/stations")
 @require_token("editor")
 def create_station():
     feature = _feature_in_crs(_json_body())
-    new = station_from_feature(feature, store().layers)
+    new = station_from_feature(feature, store().layers).with_changes(verified_at=None, verified_by=None)
     store().put(new, create_only=True, actor=current_actor())
     response = jsonify(new.to_feature())
     response.status_code = 201
@@ -154,7 +166,7 @@ def replace_station(station_id: str):
     feature = _feature_in_crs(_json_body())
     if feature.get("id") not in (None, station_id):
         raise InvalidStation("the body's id differs from the URL's", "id")
-    new = station_from_feature(feature, store().layers, station_id=station_id)
+    new = kept_verification(station_from_feature(feature, store().layers, station_id=station_id))
     created = store().put(new, actor=current_actor(), expect=if_match())
     response = jsonify(new.to_feature())
     response.status_code = 201 if created else 200
@@ -177,7 +189,7 @@ def patch_station(station_id: str):
     def merge(stored):  # run by the store inside its write transaction, on the station stored then
         current = stored.to_feature()
         merged = {"type": "Feature", "geometry": patch.get("geometry") or current["geometry"],
-                  "properties": {**current["properties"], **changes}}
+                  "properties": {**current["properties"], **changes, **{k: current["properties"][k] for k in VERIFICATION}}}
         return station_from_feature(merged, layers, station_id=station_id)
 
     new = store().patch(station_id, merge, actor=current_actor(), expect=if_match())

@@ -23,11 +23,13 @@ def _entry(required: list[str], description: str) -> dict:
     return {"type": "object", "required": required, "description": description, "properties": {
         "line": {"type": "integer", "minimum": 1, "description": "CSV line (the header is line 1)"},
         "feature": {"type": "integer", "minimum": 0, "description": "feature index from 0 (other formats)"},
+        "row": {"type": "integer", "minimum": 1, "description": "spreadsheet row, as Excel numbers it"},
         "id": {"type": "string", "nullable": True, "description": "the row's id, when it has a usable one"},
         "field": {"type": "string", "description": "the field at fault (lon, lat, layer, services, hours, …)"},
         "code": {"type": "string", "description": "missing_coordinates, invalid_coordinates, swapped_coordinates, "
                  "outside_china, invalid_geometry, missing_value, invalid_value, unknown_layer, layer_conflict, "
-                 "unknown_service, invalid_hours, duplicate_id, likely_duplicate, ignored_column"},
+                 "unknown_service, invalid_hours, duplicate_id, likely_duplicate, unplaced_address; warnings: "
+                 "ignored_column, hours_as_written, placed_from_address"},
         "message": {"type": "string"}}}
 
 
@@ -55,6 +57,12 @@ def report_schema() -> dict:
         "rejected_truncated": {"type": "boolean", "description": "more than 10,000 problems: the first are listed"},
         "warnings": {"type": "array", "items": _entry(["field", "code", "message"],
                                                       "ignored columns; likely duplicates with allow_duplicates=1")},
+        "columns": {"type": "object", "additionalProperties": {"type": "string"},
+                    "description": "each header as written -> the station field it fills (名称 -> name)"},
+        "header_row": {"type": "integer", "minimum": 1, "nullable": True,
+                       "description": "the spreadsheet row that held the headers (a title row may sit above)"},
+        "placed": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 1},
+                   "description": "rows without coordinates placed from their address, by location_precision"},
     }}
 
 
@@ -71,7 +79,8 @@ def _import_path(layer_ids: list[str]) -> dict:
             "code": {"type": "string", "enum": ["import_rejected"]}, "message": {"type": "string"}}},
         "report": report_schema()}}
     return {"post": {
-        "summary": "import stations from CSV, GeoJSON, GeoPackage or a zipped Shapefile; all rows or none (editor)",
+        "summary": "import stations from CSV, an Excel sheet, GeoJSON, GeoPackage or a zipped Shapefile; all "
+                   "rows or none (editor)",
         "description": "Up to 16 MiB. GeoPackage and zip bodies are recognised by their first bytes, CSV and "
                        "GeoJSON by Content-Type (or a leading `{`). Any rejected row: 400 `import_rejected` with "
                        "the full report, nothing written. Rows equal to the stored ones are counted `unchanged`.",
@@ -84,13 +93,16 @@ def _import_path(layer_ids: list[str]) -> dict:
                    "rejected"),
             _param("force_crs", _FLAG, "use `crs` even where the file says another CRS"),
             _param("allow_duplicates", _FLAG, "likely duplicates (same name within 10 m) as warnings"),
+            _param("sheet", {"type": "string", "maxLength": 100}, "the sheet of a workbook (default: the first)"),
         ],
         "requestBody": {"required": True, "content": {
             "text/csv": {"schema": {"type": "string"}},
             "application/geo+json": {"schema": _GEOJSON_IN},
             "application/json": {"schema": _GEOJSON_IN},
             "application/geopackage+sqlite3": {"schema": binary},
-            "application/zip": {"schema": binary}}},
+            "application/zip": {"schema": binary},
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"schema": binary},
+            "application/vnd.ms-excel": {"schema": binary}}},
         "responses": {
             "200": {"description": "the report; `written` true unless a dry run",
                     "content": {"application/json": {"schema": report_schema()}}},

@@ -41,6 +41,13 @@ def history_paths() -> dict:
         "id": {"type": "string"}, "deleted": {"type": "boolean", "enum": [True]}}}
     body = {"type": "object", "required": ["seq"], "properties": {"seq": _SEQ}}
     return {
+        "/api/v1/stations/{station_id}/verify": {"post": {
+            "summary": "confirm the entry is right (信息无误): verified_at becomes today (Asia/Shanghai), "
+                       "verified_by the token's name; the only way either is set (editor token)",
+            "security": [{"bearer": []}], "parameters": [_STATION_ID],
+            "responses": {"200": {"description": "the confirmed station",
+                                  "content": {"application/geo+json": {"schema": {"$ref": "#/components/schemas/Station"}}}},
+                          "400": _ERROR, "401": _ERROR, "403": _ERROR, "404": _ERROR, "412": _ERROR, "503": _ERROR}}},
         "/api/v1/stations/{station_id}/history": {"get": {
             "summary": "who changed the station, when, and how (audit trail, newest first)",
             "security": [{"bearer": []}],

@@ -7,7 +7,13 @@ answer adds are `readOnly`, accepted back and ignored.
 """
 from __future__ import annotations
 
-from layers.model import ACCESS_VALUES, PHONE_RE, STATUS_VALUES, TEXT_LIMITS
+from layers.model import (
+    ACCESS_VALUES,
+    PHONE_RE,
+    PRECISION_VALUES,
+    STATUS_VALUES,
+    TEXT_LIMITS,
+)
 from layers.parks import NOTE_MAX, PARK_KINDS, REPORT_KINDS, SLUG_RE, STATION_ID_RE
 
 ADCODE = {"type": "string", "pattern": "^[1-8][0-9]{5}$", "description": "6-digit county code"}
@@ -60,7 +66,13 @@ def _station_fields(layer_ids: list[str], services: list[str]) -> dict:
         "origins": {**words, "items": ADCODE, "description": "home counties served (service_window, worker_center)"},
         "items": {**words, "items": {"type": "string", "maxLength": 100}},
         "operator": _nullable(_text(TEXT_LIMITS["operator"])), "source": _nullable(_text(TEXT_LIMITS["source"])),
-        "verified_at": _nullable({"type": "string", "format": "date"}),
+        "verified_at": _nullable({"type": "string", "format": "date", "description": "the day an editor last "
+                                  "confirmed the entry (not set by imports or edits)"}),
+        "verified_by": _nullable({**_text(TEXT_LIMITS["verified_by"]), "description": "who confirmed it"}),
+        "location_precision": {"type": "string", "enum": list(PRECISION_VALUES), "default": "exact",
+                               "description": "exact, or the centre of the town or county the address names"},
+        "hours_text": _nullable({**_text(TEXT_LIMITS["hours_text"]), "description": "the hours as the source "
+                                 "wrote them when they are not opening_hours syntax (then `hours` is null)"}),
     }
 
 

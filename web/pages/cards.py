@@ -16,7 +16,7 @@ from geo.hours import SHANGHAI
 from geo.nav import tel_link
 from layers.places.gazetteer import default_gazetteer
 from web import i18n
-from web.pages import maps
+from web.pages import card_notes, maps
 from web.pages.results import Flag, state_of
 
 # card state -> pin / rank shape (shape and colour, never colour alone)
@@ -72,15 +72,16 @@ def station_card(feature: Mapping[str, Any], rank: int | str, at: datetime,
         "access": access, "access_text": i18n.translate(lang, f"access.short.{access}") if access else "",
         "access_note": i18n.translate(lang, f"access.{access}") if access and access != "open" else "",
         "hours": props.get("hours"), "operator": props.get("operator"), "source": props.get("source"),
-        "verified_at": props.get("verified_at"), "removed": props.get("status") == "removed",
+        "verified_at": props.get("verified_at"), "verified_by": props.get("verified_by"), "removed": props.get("status") == "removed",
         "status": props.get("status"),
         "lon": feature["geometry"]["coordinates"][0], "lat": feature["geometry"]["coordinates"][1],
-        "layer": layer,
+        "layer": layer, **card_notes.notes(props, at, lang),
     }
 
 
 def pins(cards: list[dict[str, Any]], helpers: Mapping[str, Any]) -> list[maps.Pin]:
     """Map pins for cards: numbered, shaped and coloured by open state, with the popup HTML."""
     return [maps.Pin(c["id"], c["lon"], c["lat"], c["layer"], c["title"],
-                     render_template("_popup.html", c=c, **helpers), str(c["rank"]), c.get("shape", "unknown"))
+                     render_template("_popup.html", c=c, **helpers), str(c["rank"]), c.get("shape", "unknown"),
+                     c.get("approx_radius_m", 0.0))
             for c in cards]

@@ -238,6 +238,7 @@ class Pin:
     popup: str
     label: str = ""
     shape: str = ""
+    approx_radius_m: float = 0.0  # > 0: the point is an area's centre; a dashed ring of this radius says so
 
 
 def results_map(provider: TileProvider, lang: str, pins: Sequence[Pin], here: tuple[float, float] | None = None,
@@ -253,6 +254,9 @@ def results_map(provider: TileProvider, lang: str, pins: Sequence[Pin], here: tu
     for i, pin in enumerate(pins):
         StationMarker(float(lats[i]), float(lons[i]), pin.station_id, pin.title, pin_icon(pin.layer.colour, pin.label, 32, pin.shape),
                       popup=pin.popup, z_index=10 * (len(pins) - i)).add_to(groups[pin.layer.id])  # #1 on top
+        if pin.approx_radius_m > 0:
+            folium.Circle([float(lats[i]), float(lons[i])], radius=pin.approx_radius_m, color=safe_colour(pin.layer.colour),
+                          weight=2, dash_array="6 6", fill=False, class_name="approx-ring").add_to(groups[pin.layer.id])
     if here:
         StationMarker(float(lats[-1]), float(lons[-1]), "", here_label, here_icon(), tooltip=here_label,
                       z_index=-1000).add_to(fmap)  # under the stations' pins: those are what one taps

@@ -37,6 +37,8 @@ def facts(card: Mapping[str, Any], lang: str) -> list[dict[str, Any]]:
         rows.append({"label": translate(lang, "station.operator"), "value": card["operator"], "data": True})
     if card.get("verified_at"):
         rows.append({"label": translate(lang, "station.verified_at"), "value": card["verified_at"], "data": False})
+    if card.get("verified_by"):
+        rows.append({"label": translate(lang, "station.verified_by"), "value": card["verified_by"], "data": True})
     text, is_data = source_text(card.get("source"), lang)
     if text:
         rows.append({"label": translate(lang, "station.source"), "value": text, "data": is_data})

@@ -19,7 +19,9 @@ from layers.ingest.check import check_columns
 from layers.ingest.coords import check_points, resolve_crs
 from layers.ingest.csv_file import read_csv
 from layers.ingest.dupes import duplicate_ids
+from layers.ingest.hours import check_hours
 from layers.ingest.importer import (
+    WARNING_CODES,
     ImportReport,
     _duplicate_message,
     _entry,
@@ -28,6 +30,8 @@ from layers.ingest.importer import (
     import_table,
     made_id,
 )
+from layers.ingest.place import AddressPlacer
+from layers.ingest.placing import place_rows, placed_counts
 from layers.memory.index import SphereIndex
 from layers.model import STATION_FIELDS, Station
 from layers.postgis.bulk import audit_copy_text, copy_text
@@ -103,10 +107,15 @@ def reference_check(table, layers, *, crs=None, layer=None, allow_duplicates=Fal
     issues += [(row, "geometry", "invalid_geometry", why) for row, why in table.geometry_errors.items()]
     values, found = check_columns(table.columns, n, layers, layer)
     issues += found
+    values["hours"], values["hours_text"], found = check_hours(table.columns.get("hours", np.full(n, None, object)),
+                                                               table.columns.get("hours_text"))
+    issues += found
+    issues = place_rows(lon, lat, values, issues, AddressPlacer())
     values["lon"], values["lat"] = lon, lat
     ids = values["id"]
     no_id = np.fromiter((v is None for v in ids), bool, n)
-    report = ImportReport(table.format, source.name, n, table.position_kind, table.encoding)
+    report = ImportReport(table.format, source.name, n, table.position_kind, table.encoding,
+                          columns=table.column_map, header_row=table.header_row)
     point_ok = np.isfinite(lon) & np.fromiter((v is not None for v in values["name"]), bool, n)
     named = no_id & point_ok & np.fromiter((v is not None for v in values["layer"]), bool, n)
     for row in np.flatnonzero(named):
@@ -120,7 +129,11 @@ def reference_check(table, layers, *, crs=None, layer=None, allow_duplicates=Fal
     id_ok = np.fromiter((isinstance(v, str) and bool(v) for v in ids), bool, n)
     issues += [(row, "id", "duplicate_id", _duplicate_message(table, ids, no_id, row, first))
                for row, first in duplicate_ids(ids, id_ok)]
+    warned = [issue for issue in issues if issue[2] in WARNING_CODES]
+    issues = [issue for issue in issues if issue[2] not in WARNING_CODES]
     report.rejected = [_entry(table, ids, *issue) for issue in sorted(issues, key=lambda it: (it[0], it[1]))]
+    report.warnings += [_entry(table, ids, *issue) for issue in sorted(warned, key=lambda it: (it[0], it[1]))]
+    report.placed = placed_counts(values["location_precision"], values.pop("placed"))
     report.warnings[:0] = [{"field": c, "code": "ignored_column", "message": f"column {c!r} is not a station "
                             "field; ignored"} for c in table.ignored_columns]
     return values, report

@@ -55,7 +55,7 @@ def test_upgrade_creates_postgis_in_a_plain_database_once(pg_cluster):
         assert upgrade(url) == [v for v, _ in migrations()]
         assert upgrade(url) == []
         assert run_sql(url, "SELECT extname FROM pg_extension WHERE extname = 'postgis'") == [("postgis",)]
-        assert [r[0] for r in run_sql(url, "SELECT version FROM schema_migrations ORDER BY 1")] == ["0001", "0002", "0003", "0004"]
+        assert [r[0] for r in run_sql(url, "SELECT version FROM schema_migrations ORDER BY 1")] == ["0001", "0002", "0003", "0004", "0005"]
     finally:
         pg_cluster.drop_database("plain_upgrade")
 
