@@ -15,7 +15,7 @@ from typing import Any
 
 from layers.embedded.counters import SqliteCounters
 from layers.embedded.sqlite_file import open_sqlite
-from layers.embedded.writable import WriteHealth
+from layers.embedded.writable import WriteHealth, immediate
 from layers.errors import StoreUnavailable
 from layers.parks import (
     Park,
@@ -99,18 +99,8 @@ class SqliteParkStore(ParkStore):
 
     def _write(self, work: Callable[[sqlite3.Connection], Any]) -> Any:
         with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                try:
-                    result = work(self._db)
-                    self._db.execute("COMMIT")
-                except BaseException:
-                    if self._db.in_transaction:  # SQLITE_FULL and I/O errors roll back by themselves
-                        self._db.execute("ROLLBACK")
-                    raise
-            except sqlite3.Error as exc:
-                raise self._writable.failure(exc) from exc
-            self._writable.succeeded()
+            with immediate(self._db, self._writable):
+                result = work(self._db)
             return result
 
     # ---- parks ------------------------------------------------------------------------

@@ -29,7 +29,7 @@ from layers.audit import (
 from layers.embedded.bulk import open_bulk
 from layers.embedded.reads import EmbeddedReads, _row_to_station
 from layers.embedded.sqlite_file import checkpoint_in_thread, open_sqlite
-from layers.embedded.writable import WriteHealth
+from layers.embedded.writable import WriteHealth, immediate
 from layers.errors import Conflict, StationNotFound, StoreUnavailable
 from layers.ingest.bulk import BulkLoad
 from layers.layerdefs import Layer
@@ -177,24 +177,14 @@ class EmbeddedStore(EmbeddedReads, StationStore):
     def _write(self, work) -> object:
         """Run `work(db, rev, at)` in one IMMEDIATE transaction; the index follows on commit."""
         with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                try:
-                    # fold in other processes' commits *after* taking the write lock: a commit that
-                    # slipped in between a refresh and BEGIN would otherwise be skipped for good
-                    # (self._rev jumps past it below). Two workers seeding one new file hit exactly that.
-                    self._refresh()
-                    rev = self._current_rev() + 1
-                    self._db.execute("UPDATE meta SET value=? WHERE key='rev'", (str(rev),))
-                    result = work(self._db, rev, utc_text(utc_now()))
-                    self._db.execute("COMMIT")
-                except BaseException:
-                    if self._db.in_transaction:  # SQLITE_FULL and I/O errors roll back by themselves
-                        self._db.execute("ROLLBACK")
-                    raise
-            except sqlite3.Error as exc:
-                raise self._writable.failure(exc) from exc
-            self._writable.succeeded()
+            with immediate(self._db, self._writable):
+                # fold in other processes' commits *after* taking the write lock: a commit that
+                # slipped in between a refresh and BEGIN would otherwise be skipped for good
+                # (self._rev jumps past it below). Two workers seeding one new file hit exactly that.
+                self._refresh()
+                rev = self._current_rev() + 1
+                self._db.execute("UPDATE meta SET value=? WHERE key='rev'", (str(rev),))
+                result = work(self._db, rev, utc_text(utc_now()))
             self._rev = rev
             return result
 

@@ -12,6 +12,8 @@ import logging
 import os
 import sqlite3
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from layers.errors import StoreUnavailable
@@ -72,3 +74,22 @@ class WriteHealth:
         if failed is None:
             return {"writable": True}
         return {"writable": False, "state": failed, "error": _MESSAGES[failed]}
+
+
+@contextmanager
+def immediate(db: sqlite3.Connection, health: WriteHealth) -> Iterator[sqlite3.Connection]:
+    """One BEGIN IMMEDIATE transaction on `db`, committed when the block ends; on any error rolled back
+    (unless SQLite already did: SQLITE_FULL and I/O errors roll back by themselves), and an SQLite
+    error becomes `health`'s plain 503. The station and park stores write through it."""
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+    except sqlite3.Error as exc:
+        raise health.failure(exc) from exc
+    health.succeeded()
