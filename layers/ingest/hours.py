@@ -1,5 +1,5 @@
 """The hours column of an import: opening_hours syntax as it is, Chinese hours words turned into it
-(geo.hours_zh), and Chinese text neither reads kept as written in `hours_text` (hours unknown, a
+(layers.ingest.hours_zh), and Chinese text neither reads kept as written in `hours_text` (hours unknown, a
 warning in the report, never a rejection). Text in neither Chinese nor valid syntax ("Mo-Fr 25:00")
 is still rejected: it is a typo in syntax the file meant to use.
 """
@@ -11,9 +11,9 @@ from typing import Any
 import numpy as np
 
 from geo.hours import HoursSyntaxError, parse_hours
-from geo.hours_zh import zh_hours
 from layers.errors import InvalidStation
 from layers.ingest.check import factorize
+from layers.ingest.hours_zh import zh_hours
 from layers.model import TEXT_LIMITS, _text
 
 AS_WRITTEN = "hours_as_written"  # warning code

@@ -1,7 +1,7 @@
 """Chinese opening-hours text (周一至周五 9:00-17:00, 早8点-晚6点, 全天24小时 …) as the `opening_hours`
 subset that geo/hours.py reads; None when the text cannot be read (the caller keeps it as written).
 
-Pure: the words come from geo/data/hours_zh.json (data, not code). The text is read left to right
+Pure: the words come from layers/ingest/data/hours_zh.json (data, not code). The text is read left to right
 as a list of rules, each a day part (周一至周五, 工作日, 周末, 周六、周日, 节假日 …) and the time
 spans after it (9:00-12:00，14:00-17:30; 上午/下午/晚 shift the hours; 次日 lets a span pass
 midnight); a day part followed by a closed word (休息, 不开放 …) is an `off` rule, 节假日休息 is

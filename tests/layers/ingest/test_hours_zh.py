@@ -1,4 +1,4 @@
-"""Chinese hours words as opening_hours (geo.hours_zh): the issue's examples, and every answer readable."""
+"""Chinese hours words as opening_hours (layers.ingest.hours_zh): the issue's examples, and every answer readable."""
 from __future__ import annotations
 
 import pytest
@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from geo.hours import parse_hours
-from geo.hours_zh import _grammar, zh_hours
+from layers.ingest.hours_zh import _grammar, zh_hours
 
 TABLE = [
     ("周一至周五 9:00-17:00", "Mo-Fr 09:00-17:00"),
